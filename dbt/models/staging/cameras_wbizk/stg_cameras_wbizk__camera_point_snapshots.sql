@@ -1,0 +1,32 @@
+with source as (
+    select * from {{ source('cameras_wbizk', 'cameras_wbizk') }}
+),
+
+renamed as (
+    select
+        camera_point_id,
+        cast(_period_key as date) as snapshot_date,
+        location_name,
+        district_id,
+        latitude,
+        longitude,
+        camera_kind,
+        camera_count,
+        installed_date,
+        last_moved_date,
+        removed_date,
+        has_fibre,
+        has_power,
+        capital_cost_pln,
+        _delivery_id as delivery_id,
+        _source_file as source_file,
+        _line as source_line,
+        _ingested_at as ingested_at
+    from source
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final

@@ -1,0 +1,32 @@
+with source as (
+    select * from {{ source('police', 'police') }}
+),
+
+renamed as (
+    select
+        incident_id,
+        occurred_local,
+        occurred_at,
+        cast(occurred_local as date) as occurred_date,
+        is_time_ambiguous,
+        is_time_nonexistent,
+        legal_qualification,
+        legal_code,
+        article,
+        paragraph,
+        street,
+        -- Polish geodetic convention: X is the northing, Y the easting.
+        easting_y as easting_m,
+        northing_x as northing_m,
+        _delivery_id as delivery_id,
+        _source_file as source_file,
+        _line as source_line,
+        _ingested_at as ingested_at
+    from source
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final

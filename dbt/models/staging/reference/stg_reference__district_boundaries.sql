@@ -1,0 +1,21 @@
+{#- The city's official district layer (dbt/reference/ATTRIBUTION.md), already in
+    EPSG:2180 with x = easting. ST_Read keeps the file's coordinates as they are. -#}
+with source as (
+    select *
+    from st_read('{{ env_var("KSP_REFERENCE_DIR") }}/krakow_districts_official_epsg2180.geojson')
+),
+
+renamed as (
+    select
+        cast(ID_DZIELNI as integer) as district_id,
+        NR_DZIELNI as district_no,
+        NAZWA as district_name,
+        geom as boundary_geom
+    from source
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final

@@ -1,0 +1,117 @@
+"""``ksp``: the platform's operations without Airflow, for operators and tests."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ingestion.config import settings
+
+
+def _paths(args: argparse.Namespace) -> int:
+    cfg = settings()
+    if args.json:
+        print(cfg.as_json())
+    else:
+        for key, value in json.loads(cfg.as_json()).items():
+            print(f"{key:<18} {value}")
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from ingestion.pipeline import ingest
+
+    results = ingest(settings(), args.source or None)
+    for r in results:
+        print(r.line())
+    if not results:
+        print("inbox is empty: nothing to ingest")
+    return 1 if any(r.status == "refused" for r in results) and args.strict else 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from ingestion.pipeline import BuildFailed, build
+
+    try:
+        result = build(settings())
+    except BuildFailed as e:
+        print(e, file=sys.stderr)
+        return 1
+    print(f"build {result['build_id']}: dbt build passed; published {result['published_path']}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from ingestion import status
+
+    report = status.collect(settings())
+    print(json.dumps(report, indent=2, default=str) if args.json else status.render(report))
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from ingestion.samples import write_samples
+
+    cfg = settings()
+    out = Path(args.out) if args.out else cfg.inbox_dir
+    files = write_samples(cfg, out, seed=args.seed)
+    print(f"wrote {len(files)} sample deliveries under {out}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ingestion.demo import run_demo
+
+    return run_demo(settings(), keep_running=not args.exit_when_done, timeout_s=args.timeout)
+
+
+def _stop(args: argparse.Namespace) -> int:
+    from ingestion.demo import stop
+
+    return stop(settings())
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    parser = argparse.ArgumentParser(prog="ksp", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("paths", help="where every part of the data path lives")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_paths)
+
+    p = sub.add_parser("ingest", help="process every delivery waiting in the inbox, once")
+    p.add_argument("--source", action="append", help="only this source (repeatable)")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any delivery was refused")
+    p.set_defaults(func=_ingest)
+
+    p = sub.add_parser("build", help="dbt build (models and tests), then publish read-only")
+    p.set_defaults(func=_build)
+
+    p = sub.add_parser("status", help="ledger, quarantine and last builds")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_status)
+
+    p = sub.add_parser("sample", help="write small sample deliveries into the inbox")
+    p.add_argument("--out", help="inbox folder to write into (default: the platform's inbox)")
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=_sample)
+
+    p = sub.add_parser("demo", help="run embedded Airflow on the sample deliveries")
+    p.add_argument("--exit-when-done", action="store_true",
+                   help="stop Airflow once the mart is published (for tests)")
+    p.add_argument("--timeout", type=float, default=600.0)
+    p.set_defaults(func=_demo)
+
+    p = sub.add_parser("stop", help="stop the demo's Airflow")
+    p.set_defaults(func=_stop)
+
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Every setting of the platform, read from the environment in one place.
+
+Defaults work in a fresh clone: everything lives under ``./data`` (``KSP_DATA_DIR``),
+so a laptop needs no server and no configuration. Production overrides the paths
+(and, later, the Airflow metadata database) through the same variables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _path(var: str, default: Path) -> Path:
+    value = os.environ.get(var)
+    return Path(value).expanduser().resolve() if value else default.resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where each part of the data path lives (see docs/architecture.md)."""
+
+    data_dir: Path
+    inbox_dir: Path
+    received_dir: Path
+    archive_dir: Path
+    refused_dir: Path
+    landing_dir: Path
+    ledger_path: Path
+    warehouse_path: Path
+    published_path: Path
+    airflow_home: Path
+    extension_dir: Path
+    dbt_project_dir: Path
+    expectations_dir: Path
+    reference_dir: Path
+    max_reject_share: float
+    inbox_poll_seconds: float
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data = _path("KSP_DATA_DIR", REPO_ROOT / "data")
+        return cls(
+            data_dir=data,
+            inbox_dir=_path("KSP_INBOX_DIR", data / "inbox"),
+            received_dir=_path("KSP_RECEIVED_DIR", data / "received"),
+            archive_dir=_path("KSP_ARCHIVE_DIR", data / "archive"),
+            refused_dir=_path("KSP_REFUSED_DIR", data / "refused"),
+            landing_dir=_path("KSP_LANDING_DIR", data / "landing"),
+            ledger_path=_path("KSP_LEDGER_PATH", data / "ops" / "ledger.duckdb"),
+            warehouse_path=_path("KSP_WAREHOUSE_PATH", data / "warehouse" / "ksp.duckdb"),
+            published_path=_path("KSP_PUBLISHED_PATH", data / "published" / "ksp.duckdb"),
+            airflow_home=_path("AIRFLOW_HOME", data / "airflow"),
+            extension_dir=_path("KSP_DUCKDB_EXTENSION_DIR", data / "duckdb_extensions"),
+            dbt_project_dir=REPO_ROOT / "dbt",
+            expectations_dir=REPO_ROOT / "expectations",
+            reference_dir=REPO_ROOT / "dbt" / "reference",
+            # SPEC: a file whose bad rows exceed this share is refused whole.
+            max_reject_share=float(os.environ.get("KSP_MAX_REJECT_SHARE", "0.05")),
+            inbox_poll_seconds=float(os.environ.get("KSP_INBOX_POLL_SECONDS", "5")),
+        )
+
+    def as_json(self) -> str:
+        return json.dumps({k: str(v) for k, v in asdict(self).items()}, indent=2)
+
+    def ensure_dirs(self) -> None:
+        for d in (
+            self.inbox_dir,
+            self.received_dir,
+            self.archive_dir,
+            self.refused_dir,
+            self.landing_dir,
+            self.ledger_path.parent,
+            self.warehouse_path.parent,
+            self.published_path.parent,
+            self.extension_dir,
+        ):
+            d.mkdir(parents=True, exist_ok=True)
+
+
+def settings() -> Settings:
+    """Read the settings now (not at import), so tests and DAG runs can point elsewhere."""
+    return Settings.from_env()

@@ -1,0 +1,103 @@
+"""The shared core of ingestion: what a source must provide, and what a delivery becomes.
+
+Every source module turns one delivered file into a :class:`Parsed` table: typed rows
+(one per accepted line so far) plus the rows it could not even convert, each with
+the line number, the rule broken and the raw values. A file that cannot be read at
+all raises :class:`RefusedDelivery`, naming the file, the line or column and the rule
+(SPEC, "What happens to a delivery").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+class RefusedDelivery(Exception):
+    """The whole file is refused: it is kept in ``refused/`` and nothing of it loads."""
+
+    def __init__(self, file: str, rule: str, detail: str, *, line: int | None = None,
+                 column: str | None = None) -> None:
+        self.file = file
+        self.rule = rule
+        self.detail = detail
+        self.line = line
+        self.column = column
+        where = []
+        if line is not None:
+            where.append(f"line {line}")
+        if column is not None:
+            where.append(f"column '{column}'")
+        loc = f" ({', '.join(where)})" if where else ""
+        super().__init__(f"{file}{loc}: refused, rule '{rule}': {detail}")
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One row kept out of the landing table, with why and what it held."""
+
+    line: int
+    rule: str
+    column: str | None
+    raw: dict[str, Any]
+    detail: str = ""
+
+
+@dataclass
+class Parsed:
+    """A readable delivery: typed rows (column ``_line`` = line in the file) and rejects."""
+
+    frame: pd.DataFrame
+    raw: dict[int, dict[str, Any]]
+    rejects: list[Reject] = field(default_factory=list)
+    rows_read: int = 0
+
+
+@dataclass(frozen=True)
+class FileName:
+    """What the SPEC's file name says about a delivery."""
+
+    period_key: str  # the month, day or snapshot date the delivery covers
+    revision: int  # 0 for the first delivery, N for ``_korekta<N>``
+
+
+@dataclass(frozen=True)
+class Source:
+    """One delivery source of SPEC.md, behind the common read → typed table interface."""
+
+    name: str
+    pattern: re.Pattern[str]
+    description: str
+    columns: tuple[tuple[str, str], ...]  # landing columns: (name, DuckDB type)
+    parse: Callable[[Path], Parsed]
+    file_name: Callable[[re.Match[str]], FileName]
+
+    def match(self, path: Path) -> FileName:
+        m = self.pattern.fullmatch(path.name)
+        if m is None:
+            raise RefusedDelivery(
+                path.name,
+                "file_name",
+                f"name does not match the SPEC pattern for '{self.name}' ({self.description})",
+            )
+        return self.file_name(m)
+
+
+# District numbers as the city writes them (I Stare Miasto … XVIII Nowa Huta).
+DISTRICT_NUMERALS: tuple[str, ...] = (
+    "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX",
+    "X", "XI", "XII", "XIII", "XIV", "XV", "XVI", "XVII", "XVIII",
+)
+
+LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_line", "INTEGER"),
+    ("_delivery_id", "VARCHAR"),
+    ("_source_file", "VARCHAR"),
+    ("_period_key", "VARCHAR"),
+    ("_ingested_at", "TIMESTAMP WITH TIME ZONE"),
+)

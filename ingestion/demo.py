@@ -1,0 +1,261 @@
+"""``make demo``: a real embedded Airflow running the platform on sample deliveries.
+
+Starts ``airflow standalone`` (SQLite metadata, LocalExecutor, scheduler, triggerer,
+DAG processor and the API server with the UI on localhost:8080) on ``AIRFLOW_HOME``
+under the data root, drops the sample deliveries into the inbox as a delivering
+system would (write to a temporary name, then rename), waits until the marts are
+published, prints what happened and keeps Airflow running until Ctrl-C or
+``make stop``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from ingestion.assets import WRITER_POOL
+from ingestion.config import REPO_ROOT, Settings
+
+API_PORT = int(os.environ.get("KSP_AIRFLOW_PORT", "8080"))
+USER = "admin"
+
+
+def airflow_env(cfg: Settings) -> dict[str, str]:
+    """The embedded default: SQLite metadata under the data root, few worker slots on 2 cores."""
+    home = cfg.airflow_home
+    env = dict(os.environ)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}")
+    defaults = {
+        "AIRFLOW_HOME": str(home),
+        "KSP_DATA_DIR": str(cfg.data_dir),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+        "AIRFLOW__API__PORT": str(API_PORT),
+        "GX_ANALYTICS_ENABLED": "False",
+    }
+    for key, value in defaults.items():
+        env.setdefault(key, value)
+    return env
+
+
+def _password(cfg: Settings) -> str:
+    path = cfg.airflow_home / "passwords.json"
+    if path.exists():
+        return json.loads(path.read_text())[USER]
+    password = secrets.token_urlsafe(9)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({USER: password}))
+    return password
+
+
+def prepare_airflow(cfg: Settings, env: dict[str, str]) -> None:
+    """Migrate the metadata database and create the single-writer pool (both idempotent)."""
+    airflow = Path(sys.executable).parent / "airflow"
+    subprocess.run([str(airflow), "db", "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run([str(airflow), "pools", "set", WRITER_POOL, "1",
+                    "DuckDB allows one writing process per file: every writer task runs here"],
+                   env=env, check=True, capture_output=True)
+
+
+def _pidfile(cfg: Settings) -> Path:
+    return cfg.airflow_home / "standalone.pid"
+
+
+def stop(cfg: Settings) -> int:
+    pidfile = _pidfile(cfg)
+    if not pidfile.exists():
+        print("no demo Airflow is running")
+        return 0
+    pid = int(pidfile.read_text())
+    try:
+        os.killpg(pid, signal.SIGTERM)
+        for _ in range(60):
+            time.sleep(0.5)
+            os.killpg(pid, 0)
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    pidfile.unlink(missing_ok=True)
+    print(f"stopped the demo Airflow (process group {pid})")
+    return 0
+
+
+def _healthy() -> bool:
+    try:
+        with urllib.request.urlopen(f"http://localhost:{API_PORT}/api/v2/monitor/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def _deliver(sample_inbox: Path, inbox: Path) -> list[str]:
+    """Copy each sample file into the inbox under a temporary name, then rename it in."""
+    names = []
+    for src in sorted(sample_inbox.glob("*/*")):
+        target_dir = inbox / src.parent.name
+        target_dir.mkdir(parents=True, exist_ok=True)
+        tmp = target_dir / f".{src.name}.part"
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, target_dir / src.name)
+        names.append(f"{src.parent.name}/{src.name}")
+    return names
+
+
+def _settled(cfg: Settings, started: float) -> tuple[bool, dict[str, Any]]:
+    """Done when no delivery waits and the last successful build is newer than every load."""
+    from ingestion import status
+
+    waiting = [p for p in cfg.inbox_dir.glob("*/*") if p.is_file()] + \
+              [p for p in cfg.received_dir.glob("*/*/*") if p.is_file()]
+    if waiting:
+        return False, {}
+    try:
+        report = status.collect(cfg, wait_seconds=0)
+    except Exception:
+        return False, {}
+    loaded = [e["finished_at"] for e in report["ledger"] if e["status"] == "loaded"]
+    builds = report["builds"]
+    if not loaded or not builds:
+        return False, report
+    last = builds[0]
+    done = last["status"] == "success" and last["finished_at"] >= max(loaded)
+    return done or (last["status"] == "failed" and last["finished_at"] >= max(loaded)), report
+
+
+def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600.0) -> int:
+    started = time.monotonic()
+    cfg.ensure_dirs()
+    cfg.airflow_home.mkdir(parents=True, exist_ok=True)
+    if _pidfile(cfg).exists():
+        stop(cfg)
+    env = airflow_env(cfg)
+    password = _password(cfg)
+    print(f"[demo] preparing Airflow metadata database in {cfg.airflow_home}", flush=True)
+    prepare_airflow(cfg, env)
+
+    log_path = cfg.airflow_home / "standalone.log"
+    print(f"[demo] starting Airflow standalone (log: {log_path})", flush=True)
+    with log_path.open("ab") as log_file:
+        proc = subprocess.Popen([str(Path(sys.executable).parent / "airflow"), "standalone"], env=env,
+                                stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+                                cwd=cfg.data_dir)
+    _pidfile(cfg).write_text(str(proc.pid))
+    try:
+        while not _healthy():
+            if proc.poll() is not None:
+                print(f"[demo] Airflow exited early; see {log_path}", file=sys.stderr)
+                return 1
+            if time.monotonic() - started > timeout_s:
+                raise TimeoutError("Airflow did not become healthy")
+            time.sleep(2)
+        print(f"[demo] Airflow is up after {time.monotonic() - started:.0f}s", flush=True)
+        _wait_for_watchers(cfg, env, started, timeout_s)
+
+        from ingestion.samples import write_samples
+
+        with tempfile.TemporaryDirectory() as tmp:
+            write_samples(cfg, Path(tmp))
+            delivered = _deliver(Path(tmp), cfg.inbox_dir)
+        print(f"[demo] delivered {len(delivered)} files into {cfg.inbox_dir}; the triggerer "
+              "claims them and the ingestion DAGs start", flush=True)
+        report: dict[str, Any] = {}
+        while True:
+            done, report = _settled(cfg, started)
+            if done:
+                break
+            if proc.poll() is not None:
+                print(f"[demo] Airflow exited; see {log_path}", file=sys.stderr)
+                return 1
+            if time.monotonic() - started > timeout_s:
+                print("[demo] timed out waiting for the published mart", file=sys.stderr)
+                return 1
+            time.sleep(3)
+        print(f"[demo] marts published {time.monotonic() - started:.0f}s after start\n", flush=True)
+        print(summary(cfg, report, password))
+        if report["builds"][0]["status"] != "success":
+            return 1
+        if not keep_running:
+            return 0
+        print("\n[demo] Airflow keeps running: Ctrl-C here, or `make stop` from another shell.")
+        with contextlib.suppress(KeyboardInterrupt):
+            proc.wait()
+        return 0
+    finally:
+        if not keep_running or proc.poll() is None:
+            stop(cfg)
+
+
+def _wait_for_watchers(cfg: Settings, env: dict[str, str], started: float, timeout_s: float) -> None:
+    """Deliver only once the DAG processor has registered the DAGs and their watchers."""
+    import sqlite3
+
+    db = Path(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///"))
+    while time.monotonic() - started < timeout_s:
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+            try:
+                dags = con.execute("select count(*) from dag where is_stale = 0").fetchone()[0]
+                watchers = con.execute("select count(*) from asset_watcher").fetchone()[0]
+            finally:
+                con.close()
+            if dags >= 3 and watchers >= 2:
+                print(f"[demo] {dags} DAGs and {watchers} inbox watchers registered", flush=True)
+                return
+        except sqlite3.Error:
+            pass
+        time.sleep(2)
+    raise TimeoutError("the DAG processor did not register the DAGs in time")
+
+
+def summary(cfg: Settings, report: dict[str, Any], password: str) -> str:
+    from ingestion import status
+    from ingestion.duck import connect
+
+    lines = [status.render(report), ""]
+    con = connect(cfg.published_path, cfg, read_only=True)
+    try:
+        lines.append("Top camera points by incidents within 150 m after installation "
+                     "(rate per 30 days, before vs after):")
+        rows = con.execute("""
+            select camera_point_id, location_name,
+                   round(sum(incident_count) filter (where period = 'before_install') * 30.0
+                         / nullif(sum(days_in_period) filter (where period = 'before_install'), 0), 2),
+                   round(sum(incident_count) filter (where period = 'after_install') * 30.0
+                         / nullif(sum(days_in_period) filter (where period = 'after_install'), 0), 2),
+                   sum(incident_count) filter (where period = 'after_install')
+            from marts.mart_camera_incidents_monthly group by all order by 5 desc limit 8""").fetchall()
+        lines.append(f"  {'point':<10} {'location':<44} {'before':>7} {'after':>7} {'n after':>8}")
+        for pid, name, before, after, n in rows:
+            lines.append(f"  {pid:<10} {name[:44]:<44} {before if before is not None else '-':>7} "
+                         f"{after if after is not None else '-':>7} {n or 0:>8}")
+    finally:
+        con.close()
+    lines += [
+        "",
+        f"Airflow UI:   http://localhost:{API_PORT}  (user {USER}, password {password})",
+        f"Warehouse:    {cfg.published_path}  (read-only copy of the marts)",
+        f"Query it:     .venv/bin/python -c \"import duckdb; print(duckdb.connect('{cfg.published_path}', "
+        "read_only=True).sql('from marts.mart_camera_incidents_monthly limit 5'))\"",
+        f"Files:        inbox {cfg.inbox_dir}, archive {cfg.archive_dir}, refused {cfg.refused_dir}",
+    ]
+    return "\n".join(lines)
