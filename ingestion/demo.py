@@ -51,6 +51,7 @@ def airflow_env(cfg: Settings) -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
         "AIRFLOW__API__PORT": str(API_PORT),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{API_PORT}/execution/",
         "GX_ANALYTICS_ENABLED": "False",
     }
     for key, value in defaults.items():
@@ -186,6 +187,11 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
             if proc.poll() is not None:
                 print(f"[demo] Airflow exited; see {log_path}", file=sys.stderr)
                 return 1
+            failed = _failed_runs(env)
+            if failed:
+                print(f"[demo] DAG runs failed: {', '.join(failed)}; see the Airflow UI and {log_path}",
+                      file=sys.stderr)
+                return 1
             if time.monotonic() - started > timeout_s:
                 print("[demo] timed out waiting for the published mart", file=sys.stderr)
                 return 1
@@ -205,11 +211,29 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
             stop(cfg)
 
 
+def _metadata_db(env: dict[str, str]) -> Path:
+    return Path(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///"))
+
+
+def _failed_runs(env: dict[str, str]) -> list[str]:
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{_metadata_db(env)}?mode=ro", uri=True)
+        try:
+            return [f"{d} ({r})" for d, r in con.execute(
+                "select dag_id, run_id from dag_run where state = 'failed'").fetchall()]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return []
+
+
 def _wait_for_watchers(cfg: Settings, env: dict[str, str], started: float, timeout_s: float) -> None:
     """Deliver only once the DAG processor has registered the DAGs and their watchers."""
     import sqlite3
 
-    db = Path(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///"))
+    db = _metadata_db(env)
     while time.monotonic() - started < timeout_s:
         try:
             con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)

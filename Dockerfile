@@ -1,0 +1,13 @@
+# The platform image: the same locked environment as `make setup`, with the code.
+FROM python:3.11-slim
+ENV UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never PATH=/opt/venv/bin:$PATH
+RUN pip install --no-cache-dir uv==0.13.9
+WORKDIR /opt/ksp
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-dev --extra production --no-install-project
+COPY ingestion ./ingestion
+COPY dags ./dags
+COPY dbt ./dbt
+COPY expectations ./expectations
+RUN uv sync --frozen --no-dev --extra production
+ENV KSP_DATA_DIR=/data AIRFLOW_HOME=/data/airflow AIRFLOW__CORE__DAGS_FOLDER=/opt/ksp/dags

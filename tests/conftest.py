@@ -1,0 +1,51 @@
+"""Test settings: every test runs on its own data root; Airflow on a session-wide home.
+
+The environment is set here, at import, because Airflow reads its configuration
+once when it is first imported.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from ingestion.config import Settings, settings
+
+_SESSION = Path(tempfile.mkdtemp(prefix="ksp-tests-"))
+REPO = Path(__file__).resolve().parent.parent
+os.environ.update({
+    "AIRFLOW_HOME": str(_SESSION / "airflow"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+    "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_SESSION / 'airflow' / 'airflow.db'}",
+    "KSP_DATA_DIR": str(_SESSION / "data"),
+    # one copy of the spatial extension for the whole session
+    "KSP_DUCKDB_EXTENSION_DIR": str(_SESSION / "duckdb_extensions"),
+    "GX_ANALYTICS_ENABLED": "False",
+})
+
+
+@pytest.fixture
+def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings pointing at a fresh data root under ``tmp_path``."""
+
+    monkeypatch.setenv("KSP_DATA_DIR", str(tmp_path / "data"))
+    c = settings()
+    c.ensure_dirs()
+    return c
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated SQLite metadata database with the single-writer pool (once per session)."""
+    airflow = str(Path(sys.executable).parent / "airflow")
+    subprocess.run([airflow, "db", "migrate"], check=True, capture_output=True)
+    subprocess.run([airflow, "pools", "set", "duckdb_writer", "1", "single DuckDB writer"],
+                   check=True, capture_output=True)
+    return Path(os.environ["AIRFLOW_HOME"])

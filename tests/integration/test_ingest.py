@@ -1,0 +1,146 @@
+"""Ingestion against a real ledger file: exactly once, nothing lost, corrections supersede."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.config import Settings
+from ingestion.pipeline import ingest
+from ingestion.samples import POLICE_HEADER
+from tests.builders import POLICE_OK_ROW, camera_row, cameras_xlsx, police_csv
+
+pytestmark = pytest.mark.integration
+
+
+def rows(n: int, month: str = "03", **changes: str) -> list[list[str]]:
+    out = []
+    for i in range(1, n + 1):
+        rec = dict(zip(POLICE_HEADER, POLICE_OK_ROW, strict=True))
+        rec.update({"nr_zdarzenia": f"KMP/2025/{month}/{i:05d}", "data": f"{(i % 28) + 1:02d}.{month}.2025"})
+        rec.update(changes)
+        out.append([rec[c] for c in POLICE_HEADER])
+    return out
+
+
+def ledger(cfg: Settings) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(cfg.ledger_path), read_only=True)
+
+
+def snapshot(con: duckdb.DuckDBPyConnection) -> tuple:
+    return (con.execute("select * from ops.load_ledger order by delivery_id").fetchall(),
+            con.execute("select * from ops.quarantine order by all").fetchall(),
+            con.execute("select * from landing.police order by incident_id").fetchall())
+
+
+def test_same_file_twice_changes_nothing(cfg: Settings) -> None:
+    src = police_csv(cfg.data_dir / "kmp_zdarzenia_2025-03.csv", rows(40))
+    (cfg.inbox_dir / "police").mkdir(parents=True, exist_ok=True)
+    shutil.copy(src, cfg.inbox_dir / "police" / src.name)
+    [first] = ingest(cfg, ["police"])
+    assert (first.status, first.rows_loaded) == ("loaded", 40)
+    con = ledger(cfg)
+    before = snapshot(con)
+    con.close()
+    landing_files = sorted((cfg.landing_dir / "police").iterdir())
+
+    shutil.copy(src, cfg.inbox_dir / "police" / src.name)
+    [again] = ingest(cfg, ["police"])
+    assert again.status == "duplicate" and "nothing changed" in again.message
+    con = ledger(cfg)
+    assert snapshot(con) == before
+    con.close()
+    assert sorted((cfg.landing_dir / "police").iterdir()) == landing_files
+    assert list((cfg.received_dir / "police").glob("*/*")) == []
+    assert len(list((cfg.archive_dir / "police").iterdir())) == 1
+
+
+def test_correction_supersedes_and_the_original_stays_auditable(cfg: Settings) -> None:
+    box = cfg.inbox_dir / "police"
+    original = rows(30)
+    police_csv(box / "kmp_zdarzenia_2025-03.csv", original)
+    ingest(cfg, ["police"])
+    corrected = [r[:] for r in original[:29]]
+    corrected[0][3] = "art. 280 § 1 kk"
+    police_csv(box / "kmp_zdarzenia_2025-03_korekta1.csv", corrected)
+    police_csv(box / "kmp_zdarzenia_2025-04.csv", rows(25, month="04"))
+    results = ingest(cfg, ["police"])
+    assert [r.status for r in results] == ["loaded", "loaded"]
+
+    con = ledger(cfg)
+    assert con.execute("select count(*) from landing.police").fetchone()[0] == 29 + 25
+    assert con.execute("select legal_qualification from landing.police "
+                       "where incident_id = 'KMP/2025/03/00001'").fetchone()[0] == "art. 280 § 1 kk"
+    current = con.execute("select file_name from ops.current_deliveries order by 1").fetchall()
+    assert current == [("kmp_zdarzenia_2025-03_korekta1.csv",), ("kmp_zdarzenia_2025-04.csv",)]
+    # the superseded delivery is still in the ledger, its Parquet and its bytes still on disk
+    old = con.execute("select landing_path, kept_path from ops.load_ledger "
+                      "where file_name = 'kmp_zdarzenia_2025-03.csv'").fetchone()
+    con.close()
+    assert Path(old[0]).exists() and Path(old[1]).exists()
+    assert duckdb.sql(f"select count(*) from '{old[0]}'").fetchone()[0] == 30
+
+
+def test_late_older_correction_does_not_override_newer_one(cfg: Settings) -> None:
+    box = cfg.inbox_dir / "police"
+    police_csv(box / "kmp_zdarzenia_2025-03_korekta2.csv", rows(10))
+    ingest(cfg, ["police"])
+    police_csv(box / "kmp_zdarzenia_2025-03_korekta1.csv", rows(12))
+    ingest(cfg, ["police"])
+    con = ledger(cfg)
+    assert con.execute("select count(*) from landing.police").fetchone()[0] == 10
+    con.close()
+
+
+def test_bad_rows_quarantined_and_counts_add_up(cfg: Settings) -> None:
+    data = rows(100)
+    data[4][6], data[4][7] = data[4][7], data[4][6]           # X/Y swapped
+    data[9][0] = data[8][0]                                    # id reused with other content
+    data.append(data[20][:])                                   # exported twice
+    police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", data)
+    [r] = ingest(cfg, ["police"])
+    assert (r.status, r.rows_read, r.rows_loaded, r.rows_rejected) == ("loaded", 101, 97, 4)
+    con = ledger(cfg)
+    q = con.execute("select line_no, rule, raw_values->>'nr_zdarzenia' from ops.quarantine "
+                    "order by line_no, rule").fetchall()
+    assert q == [(6, "x_northing_in_krakow", "KMP/2025/03/00005"),
+                 (10, "incident_id_unique", "KMP/2025/03/00009"),
+                 (11, "incident_id_unique", "KMP/2025/03/00009"),
+                 (102, "duplicate_row", "KMP/2025/03/00021")]
+    assert con.execute("select count(*) from landing.police").fetchone()[0] == 97
+    con.close()
+
+
+def test_too_many_bad_rows_refuse_the_file_and_keep_it(cfg: Settings) -> None:
+    data = rows(20)
+    for r in data[:3]:
+        r[6] = "1,0"
+    police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", data)
+    [r] = ingest(cfg, ["police"])
+    assert r.status == "refused"
+    assert "reject_share" in r.message and "3 of 20 rows" in r.message and "line 2" in r.message
+    kept = list((cfg.refused_dir / "police").iterdir())
+    assert sorted(p.suffix for p in kept) == [".csv", ".txt"]
+    con = ledger(cfg)
+    assert con.execute("select count(*) from landing.police").fetchone()[0] == 0
+    assert con.execute("select status, rule from ops.load_ledger").fetchall() == [("refused", "reject_share")]
+    con.close()
+
+
+def test_unreadable_file_is_refused_and_other_deliveries_still_load(cfg: Settings) -> None:
+    police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-02.csv", rows(5, month="02"), encoding="utf-8")
+    police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", rows(5))
+    cameras_xlsx(cfg.inbox_dir / "cameras_wbizk" / "punkty_kamerowe_2026-01-31.xlsx",
+                 [camera_row("WBZK-0001", 50.06, 19.93, dt.date(2020, 1, 1))])
+    results = {r.file_name: r for r in ingest(cfg)}
+    assert results["kmp_zdarzenia_2025-02.csv"].status == "refused"
+    assert "kmp_zdarzenia_2025-02.csv (line 2): refused, rule 'encoding'" in \
+        results["kmp_zdarzenia_2025-02.csv"].message
+    assert results["kmp_zdarzenia_2025-03.csv"].status == "loaded"
+    assert results["punkty_kamerowe_2026-01-31.xlsx"].status == "loaded"
+    reason = next((cfg.refused_dir / "police").glob("*.reason.txt")).read_text()
+    assert "Windows-1250" in reason
