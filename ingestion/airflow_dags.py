@@ -44,7 +44,7 @@ def ingest_dag(source: str, doc_md: str) -> DAG:
         @task(pool=WRITER_POOL, outlets=[landed_asset(cfg, source)])
         def land_deliveries() -> list[dict[str, object]]:
             """Parse, validate (GX), land and ledger every waiting delivery of this source."""
-            from airflow.exceptions import AirflowSkipException
+            from airflow.sdk.exceptions import AirflowSkipException
 
             from ingestion.pipeline import ingest
 

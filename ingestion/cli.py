@@ -62,6 +62,17 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    from ingestion.simulate import simulate
+
+    result = simulate(settings(), Path(args.out), scale=args.scale, seed=args.seed, start=args.start,
+                      end=args.end, faults=args.faults)
+    rows = ", ".join(f"{k} {v:,}" for k, v in result.counts.items())
+    print(f"simulated {args.scale} (seed {args.seed}) in {result.seconds:.1f}s into {result.out}: {rows}"
+          + (f"; {result.faults} faults injected (faults.json)" if args.faults else ""))
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from ingestion.demo import run_demo
 
@@ -99,6 +110,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="inbox folder to write into (default: the platform's inbox)")
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=_sample)
+
+    p = sub.add_parser("simulate", help="write a simulated city's deliveries, truth.json, faults")
+    p.add_argument("--scale", choices=["demo", "city", "national"], default="demo")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", required=True, help="output folder (gets inbox/, truth.json, faults.json)")
+    p.add_argument("--start", help="first month, YYYY-MM (default per scale)")
+    p.add_argument("--end", help="last month, YYYY-MM (default per scale)")
+    p.add_argument("--faults", action="store_true", help="inject the documented faults")
+    p.set_defaults(func=_simulate)
 
     p = sub.add_parser("demo", help="run embedded Airflow on the sample deliveries")
     p.add_argument("--exit-when-done", action="store_true",

@@ -21,7 +21,7 @@ COLUMNS_IN_FILE = ["nr_zdarzenia", "data", "godzina", "kwalifikacja", "opis", "u
                    "x_puwg92", "y_puwg92"]
 
 _QUALIFICATION = re.compile(
-    r"art\.\s*(?P<article>\d+[a-z]?(?:\^\d+)?)\s*(?:§\s*(?P<paragraph>\d+))?.*?\s(?P<code>kk|kw|uwtpa)\s*$",
+    r"art\.\s*(?P<article>\d+[a-z]?(?:\^\d+)?)\s*(?:§\s*(?P<paragraph>\d+))?.*?\s(?P<code>kk|kw|uwtpa|uopn)\s*$",
     re.IGNORECASE,
 )
 

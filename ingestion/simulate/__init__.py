@@ -1,0 +1,174 @@
+"""``ksp simulate``: a deterministic Kraków that delivers every source of SPEC.md.
+
+Writes ``OUT/inbox/<source>/<file>`` exactly as the SPEC names them, ``OUT/truth.json``
+with every effect the simulator planted (never read by the pipeline), and with
+``--faults`` the defects of :mod:`ingestion.simulate.faults` plus ``OUT/faults.json``.
+The model is documented in docs/simulator.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ingestion.config import Settings
+
+SCALES = {
+    # offence volume multiplier, default period
+    "demo": (0.04, "2024-01", "2026-06"),
+    "city": (1.0, "2019-01", "2026-06"),
+    "national": (40.0, "2019-01", "2026-06"),
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    out: Path
+    counts: dict[str, int]
+    seconds: float
+    faults: int
+
+
+def _month(text: str, *, end: bool = False) -> dt.date:
+    y, m = (int(x) for x in text.split("-"))
+    first = dt.date(y, m, 1)
+    if not end:
+        return first
+    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def simulate(
+    cfg: Settings,
+    out: Path,
+    *,
+    scale: str = "demo",
+    seed: int = 1,
+    start: str | None = None,
+    end: str | None = None,
+    faults: bool = False,
+    progress: bool = True,
+) -> Result:
+    from tqdm import tqdm
+
+    from ingestion.simulate import deliveries
+    from ingestion.simulate.geography import load_city
+    from ingestion.simulate.model import (
+        CLASSES,
+        COVERAGE_M,
+        DETERRENCE,
+        DISPLACING,
+        FADED_BELOW,
+        MONTHLY,
+        RING_OUTER_M,
+        SOURCE_SHARE,
+        Model,
+        build_hotspots,
+        camera_truth,
+        months_between,
+        rate_ratio_table,
+    )
+    from ingestion.simulate.registry import build_cameras
+
+    factor, default_start, default_end = SCALES[scale]
+    first, last = _month(start or default_start), _month(end or default_end, end=True)
+    if last < first:
+        raise ValueError(f"--end {end} is before --start {start}")
+    began = time.monotonic()
+    inbox = out / "inbox"
+    for stale in (inbox, out / "late", out / "truth.json", out / "faults.json"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        elif stale.exists():
+            stale.unlink()
+    rng = np.random.default_rng([seed, 1])
+    city = load_city(cfg, rng)
+    cameras = build_cameras(city, np.random.default_rng([seed, 2]), first, last)
+    hotspots = build_hotspots(city, np.random.default_rng([seed, 3]), list(range(first.year, last.year + 1)))
+    model = Model(city, cameras, hotspots)
+
+    months = months_between(first, last)
+    waves = deliveries.waves(first, last)
+    total_units = 3 * len(months) + len(waves)
+    bar = tqdm(total=total_units, desc=f"simulate {scale}", unit="step", delay=2.0, disable=not progress)
+    counts = deliveries.write_incident_sources(model, inbox, first, last, factor, seed, bar.update)
+    counts["camera_snapshot_files"] = deliveries.write_camera_snapshots(cameras, inbox, first, last)
+    counts["interventions"] = deliveries.write_interventions(model, inbox, first, last, seed, bar.update)
+    counts["survey_respondents"] = deliveries.write_survey(model, inbox, first, last, seed, bar.update)
+    counts["sos_alerts"], sos_points = deliveries.write_sos(model, inbox, first, last, seed)
+    counts["anpr_count_rows"] = deliveries.write_anpr(model, inbox, first, last, seed, bar.update)
+    bar.close()
+
+    manifest: list[dict[str, Any]] = []
+    if faults:
+        from ingestion.simulate.faults import inject
+
+        manifest = inject(out, seed)
+        (out / "faults.json").write_text(
+            json.dumps({"seed": seed, "faults": manifest}, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+
+    truth = {
+        "generator": "krakow-safety-platform simulator",
+        "scale": scale,
+        "seed": seed,
+        "period": {"start": first.isoformat(), "end": last.isoformat()},
+        "layers": city.layers,
+        "offence_model": {
+            "classes": list(CLASSES),
+            "monthly_offences_city_scale": MONTHLY,
+            "volume_factor": factor,
+            "source_share": SOURCE_SHARE,
+            "coverage_radius_m": COVERAGE_M,
+            "displacement_ring_m": [COVERAGE_M, RING_OUTER_M],
+            "displacing_classes": list(DISPLACING),
+            "deterrence_by_class_and_area": DETERRENCE,
+            "rate_ratio_at_install_by_class_and_area": rate_ratio_table(),
+            "effect_decay": "RR(t) = 1 - d * 2^(-(t - t_position)/half_life); a move resets t_position",
+            "faded_if_remaining_below": FADED_BELOW,
+        },
+        "cameras": [camera_truth(c, last) for c in cameras],
+        "hotspots": [
+            {
+                "year": h.year,
+                "easting": round(h.e, 1),
+                "northing": round(h.n, 1),
+                "sigma_m": h.sigma_m,
+                "classes": list(h.classes),
+            }
+            for h in hotspots
+        ],
+        "survey_model": deliveries.SURVEY_MODEL,
+        "interventions": {
+            "per_year": deliveries.INTERVENTIONS_PER_YEAR,
+            "2025_to_dec_5": deliveries.INTERVENTIONS_2025_TO_DEC5,
+            "category_shares": deliveries.INTERVENTION_CATEGORIES,
+        },
+        "sos": {
+            "points": sos_points,
+            "lodz_reference": deliveries.LODZ,
+            "start": deliveries.SOS_START.isoformat(),
+        },
+        "pois": [
+            {
+                "kind": p.kind,
+                "name": p.name,
+                "easting": round(p.e, 1),
+                "northing": round(p.n, 1),
+                "district": p.district,
+                "real": p.real,
+            }
+            for p in city.pois
+        ],
+        "counts": counts,
+    }
+    (out / "truth.json").write_text(
+        json.dumps(truth, indent=1, ensure_ascii=False, sort_keys=True), encoding="utf-8"
+    )
+    return Result(out, counts, time.monotonic() - began, len(manifest))
