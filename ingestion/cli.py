@@ -52,16 +52,6 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sample(args: argparse.Namespace) -> int:
-    from ingestion.samples import write_samples
-
-    cfg = settings()
-    out = Path(args.out) if args.out else cfg.inbox_dir
-    files = write_samples(cfg, out, seed=args.seed)
-    print(f"wrote {len(files)} sample deliveries under {out}")
-    return 0
-
-
 def _simulate(args: argparse.Namespace) -> int:
     from ingestion.simulate import simulate
 
@@ -105,11 +95,6 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("status", help="ledger, quarantine and last builds")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_status)
-
-    p = sub.add_parser("sample", help="write small sample deliveries into the inbox")
-    p.add_argument("--out", help="inbox folder to write into (default: the platform's inbox)")
-    p.add_argument("--seed", type=int, default=7)
-    p.set_defaults(func=_sample)
 
     p = sub.add_parser("simulate", help="write a simulated city's deliveries, truth.json, faults")
     p.add_argument("--scale", choices=["demo", "city", "national"], default="demo")

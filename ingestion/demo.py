@@ -18,7 +18,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -109,10 +108,13 @@ def _healthy() -> bool:
         return False
 
 
-def _deliver(sample_inbox: Path, inbox: Path) -> list[str]:
-    """Copy each sample file into the inbox under a temporary name, then rename it in."""
+def _deliver(batch: Path, inbox: Path) -> list[str]:
+    """Copy each file of the sources the platform ingests into the inbox under a temporary
+    name, then rename it in, as a delivering system should."""
+    from ingestion.sources import SOURCES
+
     names = []
-    for src in sorted(sample_inbox.glob("*/*")):
+    for src in sorted(p for p in batch.glob("*/*") if p.parent.name in SOURCES):
         target_dir = inbox / src.parent.name
         target_dir.mkdir(parents=True, exist_ok=True)
         tmp = target_dir / f".{src.name}.part"
@@ -125,8 +127,9 @@ def _deliver(sample_inbox: Path, inbox: Path) -> list[str]:
 def _settled(cfg: Settings, started: float) -> tuple[bool, dict[str, Any]]:
     """Done when no delivery waits and the last successful build is newer than every load."""
     from ingestion import status
+    from ingestion.sources import SOURCES
 
-    waiting = [p for p in cfg.inbox_dir.glob("*/*") if p.is_file()] + \
+    waiting = [p for s in SOURCES for p in (cfg.inbox_dir / s).glob("*") if p.is_file()] + \
               [p for p in cfg.received_dir.glob("*/*/*") if p.is_file()]
     if waiting:
         return False, {}
@@ -172,31 +175,21 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
         print(f"[demo] Airflow is up after {time.monotonic() - started:.0f}s", flush=True)
         _wait_for_watchers(cfg, env, started, timeout_s)
 
-        from ingestion.samples import write_samples
+        from ingestion.simulate import simulate
 
-        with tempfile.TemporaryDirectory() as tmp:
-            write_samples(cfg, Path(tmp))
-            delivered = _deliver(Path(tmp), cfg.inbox_dir)
-        print(f"[demo] delivered {len(delivered)} files into {cfg.inbox_dir}; the triggerer "
-              "claims them and the ingestion DAGs start", flush=True)
+        sim = cfg.data_dir / "simulated"
+        simulate(cfg, sim, scale="demo", seed=1, faults=True, progress=False)
+        print(f"[demo] simulated Kraków (demo scale, with faults) into {sim}", flush=True)
         report: dict[str, Any] = {}
-        while True:
-            done, report = _settled(cfg, started)
-            if done:
-                break
-            if proc.poll() is not None:
-                print(f"[demo] Airflow exited; see {log_path}", file=sys.stderr)
-                return 1
-            failed = _failed_runs(env)
-            if failed:
-                print(f"[demo] DAG runs failed: {', '.join(failed)}; see the Airflow UI and {log_path}",
-                      file=sys.stderr)
-                return 1
-            if time.monotonic() - started > timeout_s:
-                print("[demo] timed out waiting for the published mart", file=sys.stderr)
-                return 1
-            time.sleep(3)
-        print(f"[demo] marts published {time.monotonic() - started:.0f}s after start\n", flush=True)
+        for label, batch in (("first", sim / "inbox"), ("late", sim / "late" / "inbox")):
+            delivered = _deliver(batch, cfg.inbox_dir)
+            print(f"[demo] {label} batch: delivered {len(delivered)} files into {cfg.inbox_dir}; the "
+                  "triggerer claims them and the ingestion DAGs start", flush=True)
+            code, report = _wait_until_published(cfg, env, proc, log_path, started, timeout_s)
+            if code:
+                return code
+            print(f"[demo] marts published {time.monotonic() - started:.0f}s after start", flush=True)
+        print()
         print(summary(cfg, report, password))
         if report["builds"][0]["status"] != "success":
             return 1
@@ -209,6 +202,27 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
     finally:
         if not keep_running or proc.poll() is None:
             stop(cfg)
+
+
+def _wait_until_published(cfg: Settings, env: dict[str, str], proc: subprocess.Popen[bytes], log_path: Path,
+                          started: float, timeout_s: float) -> tuple[int, dict[str, Any]]:
+    time.sleep(cfg.inbox_poll_seconds + 2)  # let the triggerer claim the batch
+    while True:
+        done, report = _settled(cfg, started)
+        if done:
+            return 0, report
+        if proc.poll() is not None:
+            print(f"[demo] Airflow exited; see {log_path}", file=sys.stderr)
+            return 1, report
+        failed = _failed_runs(env)
+        if failed:
+            print(f"[demo] DAG runs failed: {', '.join(failed)}; see the Airflow UI and {log_path}",
+                  file=sys.stderr)
+            return 1, report
+        if time.monotonic() - started > timeout_s:
+            print("[demo] timed out waiting for the published mart", file=sys.stderr)
+            return 1, report
+        time.sleep(3)
 
 
 def _metadata_db(env: dict[str, str]) -> Path:
@@ -258,17 +272,19 @@ def summary(cfg: Settings, report: dict[str, Any], password: str) -> str:
     lines = [status.render(report), ""]
     con = connect(cfg.published_path, cfg, read_only=True)
     try:
-        lines.append("Top camera points by incidents within 150 m after installation "
-                     "(rate per 30 days, before vs after):")
+        lines.append("Camera points installed inside the data window: police incidents within 150 m "
+                     "per 30 days, before vs after installation:")
         rows = con.execute("""
             select camera_point_id, location_name,
                    round(sum(incident_count) filter (where period = 'before_install') * 30.0
-                         / nullif(sum(days_in_period) filter (where period = 'before_install'), 0), 2),
+                     / nullif(sum(days_in_period) filter (where period = 'before_install'), 0), 2) as before,
                    round(sum(incident_count) filter (where period = 'after_install') * 30.0
-                         / nullif(sum(days_in_period) filter (where period = 'after_install'), 0), 2),
-                   sum(incident_count) filter (where period = 'after_install')
-            from marts.mart_camera_incidents_monthly group by all order by 5 desc limit 8""").fetchall()
-        lines.append(f"  {'point':<10} {'location':<44} {'before':>7} {'after':>7} {'n after':>8}")
+                     / nullif(sum(days_in_period) filter (where period = 'after_install'), 0), 2) as after,
+                   sum(incident_count) as n
+            from marts.mart_camera_incidents_monthly group by all
+            having before is not null and after is not null
+            order by n desc limit 8""").fetchall()
+        lines.append(f"  {'point':<10} {'location':<44} {'before':>7} {'after':>7} {'n':>8}")
         for pid, name, before, after, n in rows:
             lines.append(f"  {pid:<10} {name[:44]:<44} {before if before is not None else '-':>7} "
                          f"{after if after is not None else '-':>7} {n or 0:>8}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ingestion.samples import CAMERA_HEADER, POLICE_HEADER
+from ingestion.sources.cameras_wbizk import COLUMNS_IN_FILE as CAMERA_HEADER
+from ingestion.sources.police import COLUMNS_IN_FILE as POLICE_HEADER
 
 POLICE_OK_ROW = ["KMP/2025/03/00001", "14.03.2025", "21:15", "art. 278 § 1 kk",
                  "kradzież telefonu, zgłaszający Jan Nowak tel. 600 100 200", "ul. Długa 5",

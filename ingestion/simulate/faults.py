@@ -82,6 +82,9 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
     # police months: pick distinct ones, keeping the DST months for the DST faults
     dst_months = {f"kmp_zdarzenia_{y}-{m:02d}.csv" for y in range(2000, 2100) for m in (3, 10)}
     plain = [p for p in police if p.name not in dst_months]
+    if len(plain) < 6 or not any(p.name in dst_months for p in police) or len(guard) < 3:
+        raise ValueError("--faults needs a period of at least 8 months that includes a March and an "
+                         "October (for the DST faults)")
     picks = [plain[i] for i in rng.choice(len(plain), size=6, replace=False)]
     enc_file, outside_file, dup_file, ooo_file, corr_file, notes_file = picks
 

@@ -4,6 +4,7 @@ published and readable read-only."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -42,14 +43,27 @@ def test_demo_publishes_the_mart_from_dropped_files(tmp_path: Path) -> None:
     print(f"demo took {elapsed:.0f}s")
     out = proc.stdout
     assert "marts published" in out and "Airflow UI:   http://localhost:" in out
-    assert "zdarzenia_maj_2026.csv: refused, rule 'file_name'" in out
-    assert "duplicate_row" in out and "x_northing_in_krakow" in out
+    # the simulator's faults for the sources ingested so far, with their documented outcomes
+    faults = json.loads((tmp_path / "data" / "simulated" / "faults.json").read_text())["faults"]
+    police = {f["kind"]: f for f in faults if f["source"] == "police"}
+    assert f"{Path(police['wrong_encoding']['file']).name} (line 2): refused, rule 'encoding'" in out
+    assert f"{Path(police['duplicate_rows']['file']).name}: 3 x duplicate_row" in out
+    assert f"{Path(police['outside_krakow']['file']).name}: 2 x x_northing_in_krakow" in out
 
     published = tmp_path / "data" / "published" / "ksp.duckdb"
     con = duckdb.connect(str(published), read_only=True)
     n, cams = con.execute("select sum(incident_count), count(distinct camera_point_id) "
                           "from marts.mart_camera_incidents_monthly").fetchone()
     con.close()
-    assert n > 1000 and cams == 17
+    truth = json.loads((tmp_path / "data" / "simulated" / "truth.json").read_text())
+    wbizk = [c for c in truth["cameras"] if c["operator"] == "wbizk"]
+    assert n > 1000 and cams == len(wbizk)
+    # the late batch was ingested: the correction is current, the late month is there
+    ledger = duckdb.connect(str(tmp_path / "data" / "ops" / "ledger.duckdb"), read_only=True)
+    current = {r[0] for r in ledger.execute("select file_name from ops.current_deliveries").fetchall()}
+    ledger.close()
+    assert Path(police["corrected_redelivery"]["file"]).name in current
+    assert Path(police["out_of_order_month"]["file"]).name in current
+    assert Path(police["corrected_redelivery"]["supersedes"]).name not in current
     # Airflow was stopped: nothing listens any more, the pid file is gone
     assert not (tmp_path / "data" / "airflow" / "standalone.pid").exists()

@@ -11,7 +11,7 @@ import pytest
 
 from ingestion.config import Settings
 from ingestion.pipeline import ingest
-from ingestion.samples import POLICE_HEADER
+from ingestion.sources.police import COLUMNS_IN_FILE as POLICE_HEADER
 from tests.builders import POLICE_OK_ROW, camera_row, cameras_xlsx, police_csv
 
 pytestmark = pytest.mark.integration

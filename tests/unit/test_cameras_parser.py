@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ingestion.core import RefusedDelivery
-from ingestion.samples import CAMERA_HEADER
 from ingestion.sources import cameras_wbizk
+from ingestion.sources.cameras_wbizk import COLUMNS_IN_FILE as CAMERA_HEADER
 from tests.builders import camera_row, cameras_xlsx
 
 pytestmark = pytest.mark.unit

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from ingestion.core import RefusedDelivery
-from ingestion.samples import POLICE_HEADER
 from ingestion.sources import police
+from ingestion.sources.police import COLUMNS_IN_FILE as POLICE_HEADER
 from tests.builders import POLICE_OK_ROW, police_csv
 
 pytestmark = pytest.mark.unit
