@@ -13,5 +13,6 @@ one-slot `duckdb_writer` pool with ingestion, so DuckDB only ever has one writer
 """
 
 from ingestion.airflow_dags import build_dag
+from ingestion.sources import SOURCES
 
-dag = build_dag(["cameras_wbizk", "police"], __doc__)
+dag = build_dag(sorted(SOURCES), __doc__)

@@ -32,6 +32,24 @@ def _ingest(args: argparse.Namespace) -> int:
     return 1 if any(r.status == "refused" for r in results) and args.strict else 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from ingestion.pipeline import replay
+
+    results = replay(settings(), source=args.source, file_name=args.file, include_quarantined=args.quarantined)
+    for r in results:
+        print(r.line())
+    if not results:
+        print("nothing to replay")
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from ingestion.validation import publish_data_docs
+
+    print(f"Data Docs: {publish_data_docs(settings().gx_root)}")
+    return 0
+
+
 def _build(args: argparse.Namespace) -> int:
     from ingestion.pipeline import BuildFailed, build
 
@@ -88,6 +106,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--source", action="append", help="only this source (repeatable)")
     p.add_argument("--strict", action="store_true", help="exit 1 if any delivery was refused")
     p.set_defaults(func=_ingest)
+
+    p = sub.add_parser("replay", help="run refused deliveries (and quarantined rows) through ingestion again")
+    p.add_argument("--source", help="only this source")
+    p.add_argument("--file", help="only this delivered file name")
+    p.add_argument("--quarantined", action="store_true", help="also loaded deliveries that had quarantined rows")
+    p.set_defaults(func=_replay)
+
+    p = sub.add_parser("docs", help="render the Great Expectations Data Docs (HTML) and print where")
+    p.set_defaults(func=_docs)
 
     p = sub.add_parser("build", help="dbt build (models and tests), then publish read-only")
     p.set_defaults(func=_build)

@@ -34,6 +34,8 @@ class Settings:
     warehouse_path: Path
     published_path: Path
     airflow_home: Path
+    gx_root: Path
+    pseudonym_key_path: Path
     extension_dir: Path
     dbt_project_dir: Path
     expectations_dir: Path
@@ -55,6 +57,8 @@ class Settings:
             warehouse_path=_path("KSP_WAREHOUSE_PATH", data / "warehouse" / "ksp.duckdb"),
             published_path=_path("KSP_PUBLISHED_PATH", data / "published" / "ksp.duckdb"),
             airflow_home=_path("AIRFLOW_HOME", data / "airflow"),
+            gx_root=_path("KSP_GX_ROOT", data / "gx"),
+            pseudonym_key_path=_path("KSP_PSEUDONYM_KEY_FILE", data / "ops" / "pseudonym.key"),
             extension_dir=_path("KSP_DUCKDB_EXTENSION_DIR", data / "duckdb_extensions"),
             dbt_project_dir=REPO_ROOT / "dbt",
             expectations_dir=REPO_ROOT / "expectations",

@@ -244,6 +244,8 @@ def _failed_runs(env: dict[str, str]) -> list[str]:
 
 
 def _wait_for_watchers(cfg: Settings, env: dict[str, str], started: float, timeout_s: float) -> None:
+    from ingestion.sources import SOURCES
+
     """Deliver only once the DAG processor has registered the DAGs and their watchers."""
     import sqlite3
 
@@ -256,7 +258,7 @@ def _wait_for_watchers(cfg: Settings, env: dict[str, str], started: float, timeo
                 watchers = con.execute("select count(*) from asset_watcher").fetchone()[0]
             finally:
                 con.close()
-            if dags >= 3 and watchers >= 2:
+            if dags >= len(SOURCES) + 1 and watchers >= len(SOURCES):
                 print(f"[demo] {dags} DAGs and {watchers} inbox watchers registered", flush=True)
                 return
         except sqlite3.Error:

@@ -21,7 +21,7 @@ DDL = """
 create schema if not exists ops;
 create schema if not exists landing;
 create table if not exists ops.load_ledger (
-    delivery_id   varchar primary key,   -- sha256 of the delivered bytes
+    delivery_id   varchar primary key,   -- sha256 of the file name and the delivered bytes
     source        varchar not null,
     file_name     varchar not null,
     period_key    varchar,

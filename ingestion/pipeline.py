@@ -19,6 +19,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from time import time_ns
 from typing import Any
 
 from ingestion import inbox, ledger
@@ -56,7 +57,12 @@ class LoadResult:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
+    """The delivery's identity: its file name and its bytes.
+
+    The same file delivered again is a no-op; the same bytes under another name (an
+    unchanged inventory snapshot on a new date) are a new delivery of another period.
+    """
+    h = hashlib.sha256(path.name.encode("utf-8") + b"\0")
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
@@ -70,8 +76,24 @@ def _open_ledger(cfg: Settings):
     return con
 
 
+BATCH_ROWS = 250_000  # rows validated together: bounds memory, amortises GX's per-run cost
+
+
+@dataclass
+class _Pending:
+    path: Path
+    delivery_id: str
+    received_at: datetime
+    name: Any  # FileName
+    parsed: Any  # Parsed
+
+
 def ingest(cfg: Settings, sources: list[str] | None = None) -> list[LoadResult]:
-    """Process every delivery waiting for the given sources (all by default), once."""
+    """Process every delivery waiting for the given sources (all by default), once.
+
+    Files are parsed one by one; their rows are validated by Great Expectations in
+    batches of up to ``BATCH_ROWS`` and each batch becomes visible in one transaction.
+    """
     names = sources or sorted(SOURCES)
     con = _open_ledger(cfg)
     results: list[LoadResult] = []
@@ -80,82 +102,120 @@ def ingest(cfg: Settings, sources: list[str] | None = None) -> list[LoadResult]:
             source = SOURCES[name]
             received = cfg.received_dir / name
             inbox.claim(cfg.inbox_dir / name, received, settle_seconds=0)
+            batch: list[_Pending] = []
+            rows = 0
+            seen: dict[str, str] = {}
             for path in inbox.pending(received):
-                result = ingest_file(cfg, con, source, path)
-                log.info(result.line())
-                results.append(result)
+                item = _prepare(cfg, con, source, path, seen, results)
+                if item is None:
+                    continue
+                batch.append(item)
+                rows += len(item.parsed.frame)
+                if rows >= BATCH_ROWS:
+                    results += _land_batch(cfg, con, source, batch)
+                    batch, rows = [], 0
+            if batch:
+                results += _land_batch(cfg, con, source, batch)
+            from ingestion.validation import publish_data_docs
+
+            if any(r.source == name and r.status != "duplicate" for r in results):
+                publish_data_docs(cfg.gx_root)
     finally:
         con.close()
+    for r in results:
+        log.info(r.line())
     return results
 
 
-def ingest_file(cfg: Settings, con: Any, source: Source, path: Path) -> LoadResult:
-    """Land one claimed delivery, or refuse it; either way the bytes are kept and ledgered."""
+def _prepare(cfg: Settings, con: Any, source: Source, path: Path, seen: dict[str, str],
+             results: list[LoadResult]) -> _Pending | None:
+    """Hash and parse one claimed delivery; duplicates and refusals are settled here."""
     delivery_id = _sha256(path)
-    short = delivery_id[:12]
     received_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     previous = ledger.lookup(con, delivery_id)
-    if previous is not None:
-        kept = Path(previous["kept_path"])
-        if not kept.exists():  # the earlier run died between its commit and the move
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, kept)
+    if previous is not None or delivery_id in seen:
+        if previous is not None and not Path(previous["kept_path"]).exists():
+            # an earlier run died between its commit and the move: finish the move
+            Path(previous["kept_path"]).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, previous["kept_path"])
         else:
             path.unlink()
         _cleanup_claim_dir(path)
-        return LoadResult(source.name, path.name, "duplicate", delivery_id=delivery_id,
-                          message=f"same bytes as the delivery {previous['status']} at "
-                                  f"{previous['finished_at']:%Y-%m-%d %H:%M} UTC; nothing changed")
-
-    archive_path = cfg.archive_dir / source.name / f"{short}__{path.name}"
-    refused_path = cfg.refused_dir / source.name / f"{short}__{path.name}"
+        when = (f"{previous['status']} at {previous['finished_at']:%Y-%m-%d %H:%M} UTC" if previous
+                else f"delivered as {seen[delivery_id]} in this run")
+        results.append(LoadResult(source.name, path.name, "duplicate", delivery_id=delivery_id,
+                                  message=f"same bytes as the delivery {when}; nothing changed"))
+        return None
+    seen[delivery_id] = path.name
     try:
         name = source.match(path)
         parsed = source.parse(path)
-        from ingestion.validation import validate
+        if parsed.rows_read == 0:
+            raise RefusedDelivery(path.name, "no_rows", "the file has a header but no records")
+        from ingestion.validation import validate_file_rules
 
-        outcome = validate(parsed, source=source.name, file=path.name,
-                           expectations_dir=cfg.expectations_dir)
-        rejects = sorted([*parsed.rejects, *outcome.rejects], key=lambda r: r.line)
-        rejected_lines = {r.line for r in rejects}
-        if parsed.rows_read and len(rejected_lines) / parsed.rows_read > cfg.max_reject_share:
+        validate_file_rules(parsed, source=source.name, file=path.name, expectations_dir=cfg.expectations_dir)
+    except RefusedDelivery as refusal:
+        results.append(_refuse(cfg, con, source, path, delivery_id, received_at, refusal))
+        return None
+    return _Pending(path, delivery_id, received_at, name, parsed)
+
+
+def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending]) -> list[LoadResult]:
+    """Validate a batch's rows with GX, then land every file of it in one transaction."""
+    from ingestion.validation import validate_rows
+
+    row_rejects = validate_rows([b.parsed for b in batch], files=[b.path.name for b in batch], source=source.name,
+                                expectations_dir=cfg.expectations_dir, gx_root=cfg.gx_root)
+    results: list[LoadResult] = []
+    landed: list[tuple[_Pending, list[Any], Path, Path, int]] = []
+    now = datetime.now(UTC)
+    for item, found in zip(batch, row_rejects, strict=True):
+        parsed, path = item.parsed, item.path
+        rejects = sorted([*parsed.rejects, *found], key=lambda r: r.line)
+        lines = {r.line for r in rejects}
+        if len(lines) / parsed.rows_read > cfg.max_reject_share:
             worst = max({r.rule for r in rejects}, key=lambda rule: sum(r.rule == rule for r in rejects))
             first = rejects[0]
-            raise RefusedDelivery(
+            refusal = RefusedDelivery(
                 path.name, "reject_share",
-                f"{len(rejected_lines)} of {parsed.rows_read} rows break row rules "
-                f"(> {cfg.max_reject_share:.0%}); most common rule '{worst}', first at line "
-                f"{first.line}: {first.rule} {first.detail}", line=first.line)
-    except RefusedDelivery as refusal:
-        return _refuse(cfg, con, source, path, delivery_id, received_at, refused_path, refusal)
-
-    good = parsed.frame[~parsed.frame["_line"].isin(rejected_lines)]
-    now = datetime.now(UTC)
-    landing_path = cfg.landing_dir / source.name / f"{name.period_key}__r{name.revision}__{short}.parquet"
-    _write_parquet(con, source, good, landing_path, delivery_id=delivery_id, file_name=path.name,
-                   period_key=name.period_key, at=now)
+                f"{len(lines)} of {parsed.rows_read} rows break row rules (> {cfg.max_reject_share:.0%}); most "
+                f"common rule '{worst}', first at line {first.line}: {first.rule} {first.detail}", line=first.line)
+            results.append(_refuse(cfg, con, source, path, item.delivery_id, item.received_at, refusal))
+            continue
+        good = parsed.frame[~parsed.frame["_line"].isin(lines)]
+        short = item.delivery_id[:12]
+        target = cfg.landing_dir / source.name / f"{item.name.period_key}__r{item.name.revision}__{short}.parquet"
+        _write_parquet(con, source, good, target, delivery_id=item.delivery_id, file_name=path.name,
+                       period_key=item.name.period_key, at=now)
+        landed.append((item, rejects, target, cfg.archive_dir / source.name / f"{short}__{path.name}", len(good)))
+    if not landed:
+        return results
     con.execute("begin transaction")
     try:
-        ledger.record(con, {
-            "delivery_id": delivery_id, "source": source.name, "file_name": path.name,
-            "period_key": name.period_key, "revision": name.revision, "status": "loaded",
-            "rows_read": parsed.rows_read, "rows_loaded": len(good),
-            "rows_rejected": len(rejected_lines), "landing_path": str(landing_path),
-            "kept_path": str(archive_path), "rule": None, "message": None,
-            "received_at": received_at, "finished_at": now,
-        })
-        ledger.quarantine(con, delivery_id=delivery_id, source=source.name, file_name=path.name,
-                          rejects=rejects, at=now)
+        for item, rejects, target, archive, n_good in landed:
+            ledger.record(con, {
+                "delivery_id": item.delivery_id, "source": source.name, "file_name": item.path.name,
+                "period_key": item.name.period_key, "revision": item.name.revision, "status": "loaded",
+                "rows_read": item.parsed.rows_read, "rows_loaded": n_good,
+                "rows_rejected": len({r.line for r in rejects}), "landing_path": str(target),
+                "kept_path": str(archive), "rule": None, "message": None,
+                "received_at": item.received_at, "finished_at": now,
+            })
+            ledger.quarantine(con, delivery_id=item.delivery_id, source=source.name, file_name=item.path.name,
+                              rejects=rejects, at=now)
         ledger.refresh_landing_view(con, source)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    archive_path.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(path, archive_path)
-    _cleanup_claim_dir(path)
-    return LoadResult(source.name, path.name, "loaded", parsed.rows_read, len(good),
-                      len(rejected_lines), delivery_id=delivery_id)
+    for item, rejects, _target, archive, n_good in landed:
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(item.path, archive)
+        _cleanup_claim_dir(item.path)
+        results.append(LoadResult(source.name, item.path.name, "loaded", item.parsed.rows_read, n_good,
+                                  len({r.line for r in rejects}), delivery_id=item.delivery_id))
+    return results
 
 
 def _write_parquet(con: Any, source: Source, frame: Any, target: Path, *, delivery_id: str,
@@ -185,9 +245,11 @@ def _write_parquet(con: Any, source: Source, frame: Any, target: Path, *, delive
     os.replace(tmp, target)
 
 
-def _refuse(cfg: Settings, con: Any, source: Source, path: Path, delivery_id: str,
-            received_at: datetime, refused_path: Path, refusal: RefusedDelivery) -> LoadResult:
+def _refuse(cfg: Settings, con: Any, source: Source, path: Path, delivery_id: str, received_at: datetime,
+            refusal: RefusedDelivery) -> LoadResult:
+    """Keep the bytes in ``refused/`` with a reason file and record the refusal in the ledger."""
     now = datetime.now(UTC)
+    refused_path = cfg.refused_dir / source.name / f"{delivery_id[:12]}__{path.name}"
     ledger.record(con, {
         "delivery_id": delivery_id, "source": source.name, "file_name": path.name,
         "period_key": None, "revision": None, "status": "refused", "rows_read": None,
@@ -319,3 +381,55 @@ def publish(cfg: Settings, build_id: str) -> datetime:
     os.replace(tmp, target)
     shutil.rmtree(tmp.with_suffix(".tmp.wal"), ignore_errors=True)
     return now
+
+
+# --------------------------------------------------------------------------- replay
+
+
+def replay(cfg: Settings, *, source: str | None = None, file_name: str | None = None,
+           include_quarantined: bool = False) -> list[LoadResult]:
+    """Run refused deliveries (and, optionally, loaded ones with quarantined rows) again.
+
+    Use it after fixing a parser, a suite or the taxonomy: the kept bytes go back to
+    ``received/`` and through the whole path; the earlier outcome is kept in
+    ``ops.replays``. A delivery that now loads supersedes nothing it should not: the
+    ledger's period rules apply as for any delivery.
+    """
+    con = _open_ledger(cfg)
+    try:
+        con.execute("""create table if not exists ops.replays (
+            delivery_id varchar, source varchar, file_name varchar, previous_status varchar, rule varchar,
+            message varchar, rows_rejected integer, replayed_at timestamptz)""")
+        statuses = ["refused", "loaded"] if include_quarantined else ["refused"]
+        rows = con.execute(
+            "select delivery_id, source, file_name, status, kept_path from ops.load_ledger "
+            f"where status in ({', '.join('?' * len(statuses))}) "
+            "and (? is null or source = ?) and (? is null or file_name = ?) "
+            "and (status = 'refused' or rows_rejected > 0) order by finished_at",
+            [*statuses, source, source, file_name, file_name]).fetchall()
+        now = datetime.now(UTC)
+        sources = set()
+        con.execute("begin transaction")
+        try:
+            for delivery_id, src, name, _status, kept in rows:
+                con.execute("insert into ops.replays select delivery_id, source, file_name, status, rule, message, "
+                            "rows_rejected, ? from ops.load_ledger where delivery_id = ?", [now, delivery_id])
+                con.execute("delete from ops.quarantine where delivery_id = ?", [delivery_id])
+                con.execute("delete from ops.load_ledger where delivery_id = ?", [delivery_id])
+                target = cfg.received_dir / src / f"replay-{time_ns()}" / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(kept, target)
+                sources.add(src)
+            for src in sources:
+                ledger.refresh_landing_view(con, SOURCES[src])
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        for _delivery_id, _src, _name, status, kept in rows:
+            if status == "refused":
+                Path(kept).unlink(missing_ok=True)
+                Path(kept + ".reason.txt").unlink(missing_ok=True)
+    finally:
+        con.close()
+    return ingest(cfg, sorted(sources)) if sources else []

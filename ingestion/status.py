@@ -9,6 +9,7 @@ import duckdb
 
 from ingestion.config import Settings
 from ingestion.duck import connect
+from ingestion.validation import data_docs_index
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
@@ -20,7 +21,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 def collect(cfg: Settings, *, wait_seconds: float = 30.0) -> dict[str, Any]:
     """Read the ledger read-only; while a writer holds it, wait up to ``wait_seconds``."""
     if not cfg.ledger_path.exists():
-        return {"ledger": [], "per_source": [], "quarantine": [], "builds": [],
+        return {"ledger": [], "per_source": [], "refused": [], "quarantine": [], "builds": [],
                 "published": _published(cfg)}
     deadline = time.monotonic() + wait_seconds
     while True:
@@ -51,6 +52,9 @@ def collect(cfg: Settings, *, wait_seconds: float = 30.0) -> dict[str, Any]:
                 from ops.load_ledger l
                 left join ops.current_deliveries c using (delivery_id)
                 order by l.finished_at desc limit 50"""),
+            "refused": _rows(con, """
+                select source, file_name, rule, message, finished_at::varchar as finished_at
+                from ops.load_ledger where status = 'refused' order by finished_at desc limit 100"""),
             "quarantine": _rows(con, """
                 select source, file_name, rule, count(*) as rows, min(line_no) as first_line
                 from ops.quarantine group by all order by source, file_name, rule"""),
@@ -60,6 +64,7 @@ def collect(cfg: Settings, *, wait_seconds: float = 30.0) -> dict[str, Any]:
                        published_at::varchar as published_at
                 from ops.builds order by started_at desc limit 5"""),
             "published": _published(cfg),
+            "data_docs": str(data_docs_index(cfg.gx_root)) if data_docs_index(cfg.gx_root).exists() else None,
         }
     finally:
         con.close()
@@ -89,7 +94,7 @@ def render(report: dict[str, Any]) -> str:
         out.append(f"  {s['source']:<15} loaded {s['deliveries_loaded']:>3}  refused "
                    f"{s['deliveries_refused']:>3}  rows read {s['rows_read']:>8}  loaded "
                    f"{s['rows_loaded']:>8}  quarantined {s['rows_rejected']:>6}")
-    refused = [e for e in report["ledger"] if e["status"] == "refused"]
+    refused = report.get("refused", [])
     if refused:
         out.append("Refused deliveries:")
         out += [f"  {e['message']}" for e in refused]
@@ -102,6 +107,8 @@ def render(report: dict[str, Any]) -> str:
         out.append("  (none yet)")
     for b in report["builds"]:
         out.append(f"  {b['started_at'][:19]}  {b['status']:<8} {b['message'] or ''}")
+    if report.get("data_docs"):
+        out.append(f"Data Docs (validation results): {report['data_docs']}")
     pub = report["published"]
     out.append(f"Published warehouse: {pub['path']}" + ("" if pub["exists"] else " (not yet built)"))
     for t in pub.get("tables", []):

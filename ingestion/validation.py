@@ -1,11 +1,14 @@
-"""Great Expectations 1.x validation of a parsed delivery, turned into rejects or a refusal.
+"""Great Expectations 1.x validation of parsed deliveries, turned into rejects or refusals.
 
 The suites live in ``expectations/<source>.json``. Each expectation carries
 ``meta.rule`` (the name that appears in quarantine and refusal messages) and
 ``meta.level``: ``row`` expectations quarantine exactly the rows GX reports as
-unexpected, ``file`` expectations refuse the delivery. GX validates the pandas batch
-in memory (its SQL path through duckdb-engine is broken upstream); dbt tests guard
-the warehouse afterwards.
+unexpected, ``file`` expectations refuse the delivery. Row rules run once over a
+batch of files (GX's per-run cost would otherwise dominate small daily files); file
+rules run per file. GX validates pandas batches in memory (its SQL path through
+duckdb-engine is broken upstream); dbt tests guard the warehouse afterwards.
+Results are stored in a file context under the data root (``gx/``) and rendered as
+Data Docs that a data engineer can open.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,71 +27,142 @@ from ingestion.core import Parsed, RefusedDelivery, Reject
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
-@dataclass
-class Outcome:
-    rejects: list[Reject]
-    result: dict[str, Any]
-
-
 def load_suite_dict(expectations_dir: Path, source: str) -> dict[str, Any]:
-    path = expectations_dir / f"{source}.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads((expectations_dir / f"{source}.json").read_text(encoding="utf-8"))
+
+
+def _split(suite_dict: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    rows = [e for e in suite_dict["expectations"] if e.get("meta", {}).get("level") != "file"]
+    files = [e for e in suite_dict["expectations"] if e.get("meta", {}).get("level") == "file"]
+    return rows, files
+
+
+def _per_file(spec: dict[str, Any]) -> dict[str, Any]:
+    """Uniqueness holds within one delivery: in a batch of files it is checked per file."""
+    kwargs = spec["kwargs"]
+    if spec["type"] == "expect_column_values_to_be_unique":
+        return {**spec, "type": "expect_compound_columns_to_be_unique",
+                "kwargs": {"column_list": [kwargs["column"], "_file"]}}
+    if spec["type"] == "expect_compound_columns_to_be_unique":
+        return {**spec, "kwargs": {**kwargs, "column_list": [*kwargs["column_list"], "_file"]}}
+    return spec
+
+
+def _suite(name: str, meta: dict[str, Any], specs: list[dict[str, Any]]) -> Any:
+    import great_expectations as gx
+
+    suite = gx.ExpectationSuite(name=name, meta=meta)
+    for spec in specs:
+        cls = gx.expectations.registry.get_expectation_impl(spec["type"])
+        suite.add_expectation(cls(**spec["kwargs"], meta=spec.get("meta", {})))
+    return suite
 
 
 @cache
-def _context() -> Any:
+def _context(gx_root: str) -> Any:
+    """A file-backed GX context under the data root: suites, results and Data Docs live there."""
     import great_expectations as gx
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    ctx = gx.get_context(mode="file", project_root_dir=gx_root)
+    ctx.variables.progress_bars = {"globally": False}
+    ctx.variables.save()
+    return ctx
+
+
+@cache
+def _ephemeral() -> Any:
+    import great_expectations as gx
+
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = {"globally": False}
     return ctx
 
 
-def validate(parsed: Parsed, *, source: str, file: str, expectations_dir: Path) -> Outcome:
-    """Run the source's suite on the typed rows; return the row rejects GX found.
+_CHECKPOINTS: dict[tuple[str, str, float], Any] = {}
 
-    Raises :class:`RefusedDelivery` when a file-level expectation fails.
+
+def _checkpoint(gx_root: Path, expectations_dir: Path, source: str) -> Any:
+    """The source's row-rule suite bound to a pandas batch; rebuilt when the suite file changes."""
+    import great_expectations as gx
+
+    path = expectations_dir / f"{source}.json"
+    key = (str(gx_root), source, path.stat().st_mtime)
+    if key not in _CHECKPOINTS:
+        ctx = _context(str(gx_root))
+        suite_dict = load_suite_dict(expectations_dir, source)
+        rows, _ = _split(suite_dict)
+        suite = ctx.suites.add_or_update(_suite(source, suite_dict.get("meta", {}), [_per_file(r) for r in rows]))
+        ds = ctx.data_sources.add_or_update_pandas(source)
+        batch = ds.add_dataframe_asset("rows").add_batch_definition_whole_dataframe("whole")
+        vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=source, data=batch, suite=suite))
+        _CHECKPOINTS[key] = ctx.checkpoints.add_or_update(gx.Checkpoint(
+            name=source, validation_definitions=[vd], result_format={"result_format": "COMPLETE"}))
+    return _CHECKPOINTS[key]
+
+
+def data_docs_index(gx_root: Path) -> Path:
+    return gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def publish_data_docs(gx_root: Path) -> Path:
+    """Render the stored validation results as the Data Docs site (HTML) and return its index."""
+    _context(str(gx_root)).build_data_docs()
+    return data_docs_index(gx_root)
+
+
+def validate_file_rules(parsed: Parsed, *, source: str, file: str, expectations_dir: Path) -> None:
+    """File-level expectations (a survey wave's size and districts), per file, in memory.
+
+    Raises :class:`RefusedDelivery` naming the rule when one fails.
+    """
+    suite_dict = load_suite_dict(expectations_dir, source)
+    _, files = _split(suite_dict)
+    if not files:
+        return
+    ctx = _ephemeral()
+    batch = ctx.data_sources.add_or_update_pandas(f"{source}-file").add_dataframe_asset("rows") \
+        .add_batch_definition_whole_dataframe("whole").get_batch(batch_parameters={"dataframe": parsed.frame})
+    result = batch.validate(_suite(f"{source}-file", {}, files), result_format={"result_format": "SUMMARY"})
+    for r in result.results:
+        if not r.success:
+            meta = r.expectation_config.meta or {}
+            observed = r.result.get("observed_value")
+            raise RefusedDelivery(file, meta.get("rule", r.expectation_config.type),
+                                  f"{r.expectation_config.type} failed"
+                                  + (f" (observed {observed})" if observed is not None else "")
+                                  + (f": {meta['notes']}" if meta.get("notes") else ""))
+
+
+def validate_rows(parsed: list[Parsed], *, files: list[str], source: str, expectations_dir: Path,
+                  gx_root: Path) -> list[list[Reject]]:
+    """Run the source's row rules once over a batch of files; return each file's rejects.
+
+    The result is stored in the GX file context under ``gx_root`` (Data Docs render it).
     """
     import great_expectations as gx
 
-    ctx = _context()
-    suite_dict = load_suite_dict(expectations_dir, source)
-    suite = gx.ExpectationSuite(name=suite_dict["name"], meta=suite_dict.get("meta", {}))
-    for spec in suite_dict["expectations"]:
-        cls = gx.expectations.registry.get_expectation_impl(spec["type"])
-        suite.add_expectation(cls(**spec["kwargs"], meta=spec.get("meta", {})))
-
-    frame = parsed.frame.reset_index(drop=True)
-    name = f"{source}-batch"
-    try:
-        ds = ctx.data_sources.get(name)
-    except (KeyError, ValueError):
-        ds = ctx.data_sources.add_pandas(name)
-        ds.add_dataframe_asset("rows").add_batch_definition_whole_dataframe("whole")
-    batch = ds.get_asset("rows").get_batch_definition("whole").get_batch(
-        batch_parameters={"dataframe": frame}
-    )
-    result = batch.validate(suite, result_format={"result_format": "COMPLETE"})
-
-    rejects: dict[int, Reject] = {}
+    frame = pd.concat([p.frame.assign(_file=i) for i, p in enumerate(parsed)], ignore_index=True)
+    checkpoint = _checkpoint(gx_root, expectations_dir, source)
+    label = files[0] if len(files) == 1 else f"{files[0]} .. {files[-1]} ({len(files)} files)"
+    run = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=label))
+    result = next(iter(run.run_results.values()))
+    out: list[dict[int, Reject]] = [{} for _ in parsed]
     for r in result.results:
         if r.success:
             continue
         meta = r.expectation_config.meta or {}
         rule = meta.get("rule", r.expectation_config.type)
-        if meta.get("level") == "file":
-            raise RefusedDelivery(file, rule, f"{r.expectation_config.type} failed: {r.result}")
         kwargs = r.expectation_config.kwargs
-        column = kwargs.get("column") or kwargs.get("column_A")
+        column = kwargs.get("column") or kwargs.get("column_A") or (kwargs.get("column_list") or [None])[0]
         for idx in r.result.get("unexpected_index_list") or []:
-            line = int(frame.at[idx, "_line"])
-            if line in rejects:
+            i, line = int(frame.at[idx, "_file"]), int(frame.at[idx, "_line"])
+            if line in out[i]:
                 continue  # one reason per row: the first rule it broke
             value = frame.at[idx, column] if column in frame.columns else None
-            rejects[line] = Reject(line, rule, column, parsed.raw.get(line, {}),
-                                   f"{column}={_plain(value)!r} breaks {r.expectation_config.type}")
-    return Outcome(rejects=list(rejects.values()), result=result.to_json_dict())
+            out[i][line] = Reject(line, rule, column, parsed[i].raw.get(line, {}),
+                                  f"{column}={_plain(value)!r} breaks {r.expectation_config.type}")
+    return [list(d.values()) for d in out]
 
 
 def _plain(value: Any) -> Any:

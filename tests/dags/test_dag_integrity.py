@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from ingestion.sources import SOURCES
+
 pytestmark = pytest.mark.dags
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 
@@ -22,7 +24,9 @@ def test_every_file_imports_with_one_dag(bag) -> None:
     files = sorted(p.name for p in DAGS.glob("*.py"))
     assert sorted(Path(s.file).name for s in bag.dagbag_stats) == files
     assert all(s.dag_num == 1 for s in bag.dagbag_stats), "one DAG per file"
-    assert set(bag.dag_ids) == {"ingest_police", "ingest_cameras_wbizk", "build_warehouse"}
+    from ingestion.sources import SOURCES
+
+    assert set(bag.dag_ids) == {f"ingest_{s}" for s in SOURCES} | {"build_warehouse"}
 
 
 def test_parse_time_per_dag_file(bag) -> None:
@@ -32,7 +36,7 @@ def test_parse_time_per_dag_file(bag) -> None:
     assert all(s.duration.total_seconds() < 1.0 for s in bag.dagbag_stats)
 
 
-@pytest.mark.parametrize("dag_id", ["ingest_police", "ingest_cameras_wbizk", "build_warehouse"])
+@pytest.mark.parametrize("dag_id", [f"ingest_{s}" for s in SOURCES] + ["build_warehouse"])
 def test_owner_retries_tags_docs_and_no_cycles(bag, dag_id: str) -> None:
     dag = bag.dags[dag_id]
     dag.check_cycle()
@@ -49,7 +53,7 @@ def test_owner_retries_tags_docs_and_no_cycles(bag, dag_id: str) -> None:
 def test_data_aware_wiring(bag) -> None:
     from ingestion.triggers import InboxArrivalTrigger
 
-    for source in ("police", "cameras_wbizk"):
+    for source in SOURCES:
         dag = bag.dags[f"ingest_{source}"]
         [asset] = dag.timetable.asset_condition.objects
         assert asset.name == f"inbox_{source}"
@@ -59,4 +63,4 @@ def test_data_aware_wiring(bag) -> None:
         assert outlet.name == f"landed_{source}"
     build = bag.dags["build_warehouse"]
     names = {a.name for a in build.timetable.asset_condition.objects}
-    assert names == {"landed_police", "landed_cameras_wbizk"}
+    assert names == {f"landed_{s}" for s in SOURCES}

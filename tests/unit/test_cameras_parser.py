@@ -16,7 +16,7 @@ pytestmark = pytest.mark.unit
 D = dt.date
 
 
-def test_reads_codes_dates_and_drops_free_text(tmp_path: Path) -> None:
+def test_reads_codes_dates_and_scrubs_free_text(tmp_path: Path) -> None:
     path = cameras_xlsx(tmp_path / "punkty_kamerowe_2026-01-31.xlsx", [
         camera_row("WBZK-0001", 50.0617, 19.9373, D(2016, 4, 12), district="I"),
         camera_row("WBZK-0002", 50.0855, 20.0285, D(2026, 1, 9), district="XVI", kind="wielosensorowe",
@@ -33,7 +33,10 @@ def test_reads_codes_dates_and_drops_free_text(tmp_path: Path) -> None:
     assert (third["latitude"], third["capital_cost_pln"]) == (50.0795, 27630.5)
     assert (third["installed_date"], third["removed_date"]) == (D(2024, 10, 7), D(2025, 12, 1))
     assert third["has_fibre"] is False and third["camera_kind"] == "anpr"
-    assert "Uwagi" not in parsed.frame.columns and "Uwagi" not in parsed.raw[2]
+    # the builder's note names "p. Kowalski": landed and kept for quarantine only scrubbed
+    assert rows["WBZK-0001"]["note"] == "uwagi: kontakt [osoba]"
+    assert parsed.raw[2]["Uwagi"] == "uwagi: kontakt [osoba]"
+    assert rows["WBZK-0001"]["is_inside_city"] and 566_000 < rows["WBZK-0001"]["easting_m"] < 568_000
 
 
 def test_unknown_codes_and_bad_dates_become_rejects(tmp_path: Path) -> None:

@@ -36,7 +36,9 @@ def test_reads_windows_1250_decimal_commas_and_geodetic_axes(tmp_path: Path) -> 
     assert (second["legal_code"], second["article"]) == ("uwtpa", "43^1")
     # 21:15 in March is CET (UTC+1)
     assert first["occurred_at"] == pd.Timestamp("2025-03-14 20:15", tz="UTC")
-    assert "opis" not in parsed.frame.columns  # free text with names never lands
+    assert "opis" not in parsed.frame.columns  # free text lands only scrubbed
+    assert first["note"] == "kradzież telefonu, zgłaszający [osoba] tel. [telefon]"
+    assert first["is_inside_city"] and 50.0 < first["latitude"] < 50.1
 
 
 def test_dst_fold_and_gap_are_resolved_and_flagged(tmp_path: Path) -> None:
@@ -107,10 +109,11 @@ def test_bad_rows_are_rejects_with_line_rule_and_raw_values(tmp_path: Path) -> N
     ])
     parsed = police.parse(path)
     got = {(r.line, r.rule) for r in parsed.rejects}
-    assert got == {(3, "unparseable_datetime"), (4, "unparseable_coordinate"), (5, "duplicate_row"),
+    assert got == {(3, "unparseable_datetime"), (4, "unparseable_number"), (5, "duplicate_row"),
                    (6, "field_count")}
     dup = next(r for r in parsed.rejects if r.rule == "duplicate_row")
-    assert dup.raw["nr_zdarzenia"] == "1" and "opis" not in dup.raw
+    assert dup.raw["nr_zdarzenia"] == "1"
+    assert dup.raw["opis"] == "kradzież telefonu, zgłaszający [osoba] tel. [telefon]"  # kept scrubbed
     assert list(parsed.frame["_line"]) == [2]
     assert parsed.rows_read == 5
 

@@ -18,6 +18,10 @@ renamed as (
         -- Polish geodetic convention: X is the northing, Y the easting.
         easting_y as easting_m,
         northing_x as northing_m,
+        latitude,
+        longitude,
+        is_inside_city,
+        note,
         _delivery_id as delivery_id,
         _source_file as source_file,
         _line as source_line,

@@ -1,0 +1,69 @@
+"""``anpr_counts``: hourly vehicle counts per ANPR camera, daily CSV (SPEC §9).
+
+The Police keep the plate reads: a delivery with licence plates in any column is
+refused whole, before anything of it is parsed further, and nothing of it is landed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+from ingestion import privacy
+from ingestion.core import FileName, Parsed, RefusedDelivery, Source
+from ingestion.sources import _convert as cv
+from ingestion.sources._text import decode_strict, read_dicts
+
+COLUMNS_IN_FILE = ["kamera_id", "godzina_od", "liczba_odczytow", "liczba_unikalnych"]
+PLATE_HEADERS = re.compile(r"rej|tablic|plate|numer_?pojazdu|nr_?pojazdu", re.IGNORECASE)
+
+
+def _file_name(m: re.Match[str]) -> FileName:
+    return FileName(period_key=m["date"], revision=0)
+
+
+def refuse_plates(text: str, file: str) -> None:
+    """Refuse the delivery if any header or any value looks like a licence plate."""
+    import csv
+    import io
+
+    for n, fields in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=";"), start=1):
+        for k, value in enumerate(fields):
+            if (n == 1 and PLATE_HEADERS.search(value)) or privacy.has_plate(value):
+                raise RefusedDelivery(file, "licence_plates", "the delivery carries licence plates; the Police "
+                                      "keep plate reads and the platform must not receive them",
+                                      line=n, column=f"#{k + 1}")
+
+
+def _convert(rec: dict[str, str]) -> dict[str, Any]:
+    at = cv.instant(rec["godzina_od"], "godzina_od")
+    return {
+        "camera_id": cv.text(rec["kamera_id"], "kamera_id"),
+        "hour_start_at": at.astimezone(dt.UTC),
+        "hour_start_local": at.replace(tzinfo=None),
+        "reads": cv.integer(rec["liczba_odczytow"], "liczba_odczytow", required=True),
+        "distinct_vehicles": cv.integer(rec["liczba_unikalnych"], "liczba_unikalnych", required=True),
+    }
+
+
+def parse(path: Path) -> Parsed:
+    text = decode_strict(path.read_bytes(), path.name, "utf-8")
+    refuse_plates(text, path.name)
+    return cv.build(read_dicts(text, path.name, delimiter=";", expected=COLUMNS_IN_FILE), _convert,
+                    columns=["camera_id", "hour_start_at", "hour_start_local", "reads", "distinct_vehicles"],
+                    expected_fields=len(COLUMNS_IN_FILE))
+
+
+SOURCE = Source(
+    name="anpr_counts",
+    pattern=re.compile(r"anpr_(?P<date>\d{4}-\d{2}-\d{2})\.csv"),
+    description="anpr_YYYY-MM-DD.csv",
+    columns=(
+        ("camera_id", "VARCHAR"), ("hour_start_at", "TIMESTAMP WITH TIME ZONE"), ("hour_start_local", "TIMESTAMP"),
+        ("reads", "INTEGER"), ("distinct_vehicles", "INTEGER"),
+    ),
+    parse=parse,
+    file_name=_file_name,
+)
