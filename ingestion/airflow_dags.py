@@ -41,7 +41,9 @@ def ingest_dag(source: str, doc_md: str) -> DAG:
         doc_md=doc_md,
     )
     def _ingest() -> None:
-        @task(pool=WRITER_POOL, outlets=[landed_asset(cfg, source)])
+        # ingestion outranks the build for the writer slot: waiting deliveries land first, and
+        # the build then runs once for all of them instead of once per source
+        @task(pool=WRITER_POOL, outlets=[landed_asset(cfg, source)], priority_weight=10, weight_rule="absolute")
         def land_deliveries() -> list[dict[str, object]]:
             """Parse, validate (GX), land and ledger every waiting delivery of this source."""
             from airflow.sdk.exceptions import AirflowSkipException
@@ -79,7 +81,7 @@ def build_dag(sources: list[str], doc_md: str) -> DAG:
         doc_md=doc_md,
     )
     def _build() -> None:
-        @task(pool=WRITER_POOL, outlets=[published_asset(cfg)])
+        @task(pool=WRITER_POOL, outlets=[published_asset(cfg)], priority_weight=1, weight_rule="absolute")
         def dbt_build_and_publish() -> dict[str, object]:
             """dbt build (models, tests); on success swap in a new published warehouse."""
             from ingestion.pipeline import build

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from time import time_ns
+from time import perf_counter, time_ns
 from typing import Any
 
 from ingestion import inbox, ledger
@@ -88,12 +88,17 @@ class _Pending:
     parsed: Any  # Parsed
 
 
-def ingest(cfg: Settings, sources: list[str] | None = None) -> list[LoadResult]:
+def ingest(cfg: Settings, sources: list[str] | None = None, *,
+           timings: dict[str, float] | None = None) -> list[LoadResult]:
     """Process every delivery waiting for the given sources (all by default), once.
 
     Files are parsed one by one; their rows are validated by Great Expectations in
     batches of up to ``BATCH_ROWS`` and each batch becomes visible in one transaction.
+    ``timings``, if given, receives the seconds spent parsing, validating and landing.
     """
+    clock = timings if timings is not None else {}
+    for phase in ("parse", "validate", "land"):
+        clock.setdefault(phase, 0.0)
     names = sources or sorted(SOURCES)
     con = _open_ledger(cfg)
     results: list[LoadResult] = []
@@ -106,16 +111,18 @@ def ingest(cfg: Settings, sources: list[str] | None = None) -> list[LoadResult]:
             rows = 0
             seen: dict[str, str] = {}
             for path in inbox.pending(received):
+                t0 = perf_counter()
                 item = _prepare(cfg, con, source, path, seen, results)
+                clock["parse"] += perf_counter() - t0
                 if item is None:
                     continue
                 batch.append(item)
                 rows += len(item.parsed.frame)
                 if rows >= BATCH_ROWS:
-                    results += _land_batch(cfg, con, source, batch)
+                    results += _land_batch(cfg, con, source, batch, clock)
                     batch, rows = [], 0
             if batch:
-                results += _land_batch(cfg, con, source, batch)
+                results += _land_batch(cfg, con, source, batch, clock)
             from ingestion.validation import publish_data_docs
 
             if any(r.source == name and r.status != "duplicate" for r in results):
@@ -161,12 +168,16 @@ def _prepare(cfg: Settings, con: Any, source: Source, path: Path, seen: dict[str
     return _Pending(path, delivery_id, received_at, name, parsed)
 
 
-def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending]) -> list[LoadResult]:
+def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending],
+                clock: dict[str, float]) -> list[LoadResult]:
     """Validate a batch's rows with GX, then land every file of it in one transaction."""
     from ingestion.validation import validate_rows
 
+    t0 = perf_counter()
     row_rejects = validate_rows([b.parsed for b in batch], files=[b.path.name for b in batch], source=source.name,
                                 expectations_dir=cfg.expectations_dir, gx_root=cfg.gx_root)
+    t1 = perf_counter()
+    clock["validate"] += t1 - t0
     results: list[LoadResult] = []
     landed: list[tuple[_Pending, list[Any], Path, Path, int]] = []
     now = datetime.now(UTC)
@@ -215,6 +226,7 @@ def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending]) 
         _cleanup_claim_dir(item.path)
         results.append(LoadResult(source.name, item.path.name, "loaded", item.parsed.rows_read, n_good,
                                   len({r.line for r in rejects}), delivery_id=item.delivery_id))
+    clock["land"] += perf_counter() - t1
     return results
 
 

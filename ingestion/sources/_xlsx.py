@@ -11,6 +11,17 @@ from ingestion.core import RefusedDelivery
 
 
 def read_sheet(path: Path, sheet: str, expected: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """See :func:`_read_sheet`; a workbook damaged inside (bad compression, broken XML) is
+    refused as unreadable, whenever the damage shows up while streaming its rows."""
+    try:
+        yield from _read_sheet(path, sheet, expected)
+    except RefusedDelivery:
+        raise
+    except Exception as e:  # openpyxl surfaces zlib, XML and zip errors lazily, of many types
+        raise RefusedDelivery(path.name, "not_xlsx", f"the workbook is damaged ({type(e).__name__}: {e})") from None
+
+
+def _read_sheet(path: Path, sheet: str, expected: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(row number, {column: value})`` for the non-empty rows under the header.
 
     Refuses a file that is not a workbook, lacks the sheet, or whose header row does

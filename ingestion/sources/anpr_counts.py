@@ -29,7 +29,16 @@ def refuse_plates(text: str, file: str) -> None:
     import csv
     import io
 
-    for n, fields in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=";"), start=1):
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    n = 0
+    while True:
+        n += 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise RefusedDelivery(file, "csv_syntax", str(e), line=n) from None
         for k, value in enumerate(fields):
             if (n == 1 and PLATE_HEADERS.search(value)) or privacy.has_plate(value):
                 raise RefusedDelivery(file, "licence_plates", "the delivery carries licence plates; the Police "

@@ -76,7 +76,9 @@ COLUMNS = ["wave", "respondent_id", "district_id", "weight", "sex_code", "age_gr
 
 def parse(path: Path) -> Parsed:
     frame = _read(path)
-    header = [str(c).strip() for c in frame.columns]
+    frame.columns = header = [str(c).strip() for c in frame.columns]
+    if len(set(header)) != len(header):
+        raise RefusedDelivery(path.name, "duplicate_column", "a variable name appears twice", line=1)
     missing = [v for v in VARIABLES if v not in header]
     if missing:
         raise RefusedDelivery(path.name, "missing_column", f"missing variable(s) {missing}", line=1,

@@ -191,39 +191,61 @@ def test_fault_manifest_matches_the_files(sim: Path) -> None:
     assert header[-1] == "nr_rejestracyjny"
 
 
-def test_police_faults_get_their_documented_outcome(sim: Path, cfg: Settings) -> None:
-    """Through the real ingestion path: refused, rejected and flagged exactly as listed."""
+def test_every_fault_gets_its_documented_outcome(sim: Path, cfg: Settings) -> None:
+    """Through the real ingestion path, every source: the rejected rows are exactly the
+    injected ones, refusals name the documented rule, counts add up for every file."""
     import shutil
 
     import duckdb
 
     from ingestion.pipeline import ingest
 
-    faults = [f for f in json.loads((sim / "faults.json").read_text())["faults"] if f["source"] == "police"]
-    shutil.copytree(sim / "inbox" / "police", cfg.inbox_dir / "police")
-    first = {r.file_name: r for r in ingest(cfg, ["police"])}
-    shutil.copytree(sim / "late" / "inbox" / "police", cfg.inbox_dir / "police", dirs_exist_ok=True)
-    late = {r.file_name: r for r in ingest(cfg, ["police"])}
+    faults = json.loads((sim / "faults.json").read_text())["faults"]
+    shutil.copytree(sim / "inbox", cfg.inbox_dir, dirs_exist_ok=True)
+    first = {(r.source, r.file_name): r for r in ingest(cfg)}
+    shutil.copytree(sim / "late" / "inbox", cfg.inbox_dir, dirs_exist_ok=True)
+    late = {(r.source, r.file_name): r for r in ingest(cfg)}
     results = first | late
     for r in results.values():
         if r.status == "loaded":
-            assert r.rows_read == r.rows_loaded + r.rows_rejected
+            assert r.rows_read == r.rows_loaded + r.rows_rejected, r
     con = duckdb.connect(str(cfg.ledger_path), read_only=True)
-    quarantine = con.execute("select file_name, line_no, rule from ops.quarantine").fetchall()
-    expected_rejects = set()
+    quarantine = set(con.execute("select file_name, line_no, rule from ops.quarantine").fetchall())
+    refused = {r[0] for r in con.execute("select file_name from ops.load_ledger where status = 'refused'").fetchall()}
+    current = {r[0] for r in con.execute("select file_name from ops.current_deliveries").fetchall()}
+    expected_rejects, expected_refused = set(), set()
     for f in faults:
         name = Path(f["file"]).name
         if f["expected"] == "refuse_file":
-            assert results[name].status == "refused" and f"rule '{f['rule']}'" in results[name].message
+            expected_refused.add(name)
+            assert f"rule '{f['rule']}'" in results[(f["source"], name)].message
         elif f["expected"] == "reject_rows":
             expected_rejects |= {(name, line, f["rule"]) for line in f["lines"]}
         elif f["expected"] == "load_flagged":
-            flagged = con.execute(f"select _line from landing.police where {f['flag']} and _source_file = ?",
+            flagged = con.execute(f"select _line from landing.{f['source']} where {f['flag']} and _source_file = ?",
                                   [name]).fetchall()
             assert set(f["lines"]) <= {r[0] for r in flagged}
         elif f["expected"] in {"load", "supersede"}:
-            assert results[name].status == "loaded"
-            current = {r[0] for r in con.execute("select file_name from ops.current_deliveries").fetchall()}
-            assert name in current
-    assert set(quarantine) == expected_rejects  # exactly the injected rows, nothing else
+            assert results[(f["source"], name)].status == "loaded" and name in current
+            if f["expected"] == "supersede":
+                assert Path(f["supersedes"]).name not in current
+        elif f["expected"] == "no_op":
+            assert late[(f["source"], name)].status == "duplicate"
+        elif f["expected"] == "scrub":
+            notes = [r[0] for r in con.execute(
+                "select note from landing.police where _source_file = ? and _line in ?", [name, f["lines"]]
+            ).fetchall()]
+            assert len(notes) == 3
+            for note in notes:
+                assert "Kowalski" not in note and "601 234 567" not in note and "KR 4F123" not in note
+                assert "[osoba]" in note or "[telefon]" in note
+    assert quarantine == expected_rejects  # exactly the injected rows, nothing else
+    assert refused == expected_refused  # exactly the injected files, nothing else
+    # nothing personal landed anywhere: no plate, no phone number in any note
+    for source, column in (("police", "note"), ("interventions", "note"), ("sos_alerts", "note")):
+        leaked = con.execute(f"select count(*) from landing.{source} where regexp_matches({column}, "
+                             "'\\d{3}[ -]?\\d{3}[ -]?\\d{3}|KR [0-9][A-Z0-9]{3,4}')").fetchone()[0]
+        assert leaked == 0, source
+    operators = con.execute("select distinct operator_pseudonym from landing.interventions").fetchall()
+    assert all(o[0].startswith("op-") and len(o[0]) == 19 for o in operators)
     con.close()
