@@ -144,3 +144,24 @@ def test_unreadable_file_is_refused_and_other_deliveries_still_load(cfg: Setting
     assert results["punkty_kamerowe_2026-01-31.xlsx"].status == "loaded"
     reason = next((cfg.refused_dir / "police").glob("*.reason.txt")).read_text()
     assert "Windows-1250" in reason
+
+
+def test_replay_after_a_fix_loads_what_was_refused(cfg: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingestion.config import settings
+    from ingestion.pipeline import replay
+
+    data = rows(20)
+    for r in data[:3]:
+        r[6] = "1,0"
+    police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", data)
+    [first] = ingest(cfg, ["police"])
+    assert first.status == "refused"
+    # the operators decide a 20% share of bad rows is acceptable for this source
+    monkeypatch.setenv("KSP_MAX_REJECT_SHARE", "0.2")
+    [again] = replay(settings(), source="police")
+    assert (again.status, again.rows_loaded, again.rows_rejected) == ("loaded", 17, 3)
+    con = ledger(cfg)
+    assert con.execute("select count(*) from landing.police").fetchone()[0] == 17
+    assert con.execute("select previous_status, rule from ops.replays").fetchall() == [("refused", "reject_share")]
+    con.close()
+    assert not list((cfg.refused_dir / "police").iterdir())

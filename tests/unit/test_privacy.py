@@ -1,0 +1,54 @@
+"""Privacy at the door: notes scrubbed, identifiers pseudonymised with a key, plates spotted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingestion import privacy
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(("note", "expected"), [
+    ("zgłaszający Jan Kowalski, tel. 601 234 567", "zgłaszający [osoba], tel. [telefon]"),
+    ("sprawca odjechał pojazdem KR 4F123, świadek Anna Nowak", "sprawca odjechał pojazdem [nr rej.], świadek [osoba]"),
+    ("kontakt: 512-345-678, p. Wiśniewska", "kontakt: [telefon], [osoba]"),
+    ("mail jan.nowak@example.pl, PESEL 85010112345", "mail [e-mail], PESEL [pesel]"),
+    ("pobicie na przystanku Dworzec Główny", "pobicie na przystanku Dworzec Główny"),
+    ("kradzież portfela art. 278 § 1 kk", "kradzież portfela art. 278 § 1 kk"),
+])
+def test_scrub(note: str, expected: str) -> None:
+    assert privacy.scrub(note) == expected
+
+
+def test_pseudonyms_are_stable_keyed_and_irreversible() -> None:
+    a = privacy.pseudonymise("SM1234", b"key-one", prefix="op")
+    assert a == privacy.pseudonymise(" SM1234 ", b"key-one", prefix="op")
+    assert a != privacy.pseudonymise("SM1234", b"key-two", prefix="op")
+    assert a != privacy.pseudonymise("SM1235", b"key-one", prefix="op")
+    assert a.startswith("op-") and "1234" not in a
+    assert privacy.pseudonymise("", b"k", prefix="op") is None
+
+
+def test_key_comes_from_the_environment_then_airflow_then_a_local_file(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KSP_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_KSP_PSEUDONYM", raising=False)
+    key_file = tmp_path / "ops" / "pseudonym.key"
+    local = privacy.pseudonym_key(key_file)
+    assert key_file.exists() and oct(key_file.stat().st_mode)[-3:] == "600" and len(local) == 32
+    assert privacy.pseudonym_key(key_file) == local
+    monkeypatch.setenv("AIRFLOW_CONN_KSP_PSEUDONYM", "generic://:s3cr%2Ft@")
+    assert privacy.pseudonym_key(key_file) == b"s3cr/t"
+    monkeypatch.setenv("KSP_PSEUDONYM_KEY", "00" * 32)
+    assert privacy.pseudonym_key(key_file) == bytes(32)
+
+
+@pytest.mark.parametrize(("value", "is_plate"), [
+    ("KR 4F123", True), ("KRA12345", True), ("WE 12345", True), ("ZDMK-ANPR-0001", False),
+    ("2025-01-01T00:00:00+01:00", False), ("1234", False), ("liczba", False),
+])
+def test_plates(value: str, is_plate: bool) -> None:
+    assert privacy.has_plate(value) is is_plate
