@@ -16,7 +16,8 @@ import shutil
 import subprocess
 import sys
 import uuid
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter, time_ns
@@ -43,11 +44,13 @@ class LoadResult:
     rows_rejected: int = 0
     message: str = ""
     delivery_id: str = ""
+    reject_rules: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
         if self.status == "loaded":
+            rules = ", ".join(f"{rule} x{n}" for rule, n in sorted(self.reject_rules.items()))
             return (f"{self.source}/{self.file_name}: loaded {self.rows_loaded} of {self.rows_read} "
-                    f"rows, {self.rows_rejected} quarantined")
+                    f"rows, {self.rows_rejected} quarantined" + (f" ({rules})" if rules else ""))
         if self.status == "refused":
             return f"{self.source}/{self.message}"
         return f"{self.source}/{self.file_name}: {self.status}: {self.message}"
@@ -225,7 +228,8 @@ def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending],
         os.replace(item.path, archive)
         _cleanup_claim_dir(item.path)
         results.append(LoadResult(source.name, item.path.name, "loaded", item.parsed.rows_read, n_good,
-                                  len({r.line for r in rejects}), delivery_id=item.delivery_id))
+                                  len({r.line for r in rejects}), delivery_id=item.delivery_id,
+                                  reject_rules=dict(Counter(r.rule for r in rejects))))
     clock["land"] += perf_counter() - t1
     return results
 

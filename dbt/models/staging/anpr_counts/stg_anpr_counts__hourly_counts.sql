@@ -9,10 +9,7 @@ renamed as (
         hour_start_local,
         reads,
         distinct_vehicles,
-        _delivery_id as delivery_id,
-        _source_file as source_file,
-        _line as source_line,
-        _ingested_at as ingested_at
+        {{ lineage_columns() }}
     from source
 ),
 

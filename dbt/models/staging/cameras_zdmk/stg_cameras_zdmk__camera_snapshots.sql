@@ -16,10 +16,7 @@ renamed as (
         easting_m,
         northing_m,
         is_inside_city,
-        _delivery_id as delivery_id,
-        _source_file as source_file,
-        _line as source_line,
-        _ingested_at as ingested_at
+        {{ lineage_columns() }}
     from source
 ),
 

@@ -14,10 +14,7 @@ renamed as (
         outcome_code,
         note,
         operator_pseudonym,
-        _delivery_id as delivery_id,
-        _source_file as source_file,
-        _line as source_line,
-        _ingested_at as ingested_at
+        {{ lineage_columns() }}
     from source
 ),
 

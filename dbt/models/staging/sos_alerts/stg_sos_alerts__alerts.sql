@@ -13,10 +13,7 @@ renamed as (
         camera_point_id,
         note,
         is_in_order,
-        _delivery_id as delivery_id,
-        _source_file as source_file,
-        _line as source_line,
-        _ingested_at as ingested_at
+        {{ lineage_columns() }}
     from source
 ),
 

@@ -26,10 +26,7 @@ renamed as (
         m3_latitude,
         m3_longitude,
         m3_reason,
-        _delivery_id as delivery_id,
-        _source_file as source_file,
-        _line as source_line,
-        _ingested_at as ingested_at
+        {{ lineage_columns() }}
     from source
 ),
 
