@@ -267,11 +267,45 @@ def _wait_for_watchers(cfg: Settings, env: dict[str, str], started: float, timeo
     raise TimeoutError("the DAG processor did not register the DAGs in time")
 
 
+def layer_rows(cfg: Settings) -> list[tuple[str, int, int]]:
+    """(layer, relations, rows) for landing, staging, intermediate and marts."""
+    from ingestion.duck import connect
+
+    con = connect(cfg.warehouse_path, cfg, read_only=True, spatial=True)
+    try:
+        warehouse = con.execute("select current_database()").fetchone()[0]
+        con.execute(f"attach '{cfg.ledger_path}' as ledger (read_only)")
+        out = []
+        for layer, database, schema in (("landing", "ledger", "landing"), ("staging", warehouse, "staging"),
+                                        ("intermediate", warehouse, "intermediate"), ("marts", warehouse, "marts")):
+            names = [r[0] for r in con.execute(
+                "select table_name from information_schema.tables where table_catalog = ? and table_schema = ?",
+                [database, schema]).fetchall()]
+            rows = sum(con.execute(f'select count(*) from {database}."{schema}"."{n}"').fetchone()[0] for n in names)
+            out.append((layer, len(names), rows))
+        return out
+    finally:
+        con.close()
+
+
 def summary(cfg: Settings, report: dict[str, Any], password: str) -> str:
+    import duckdb
+
     from ingestion import status
     from ingestion.duck import connect
 
-    lines = [status.render(report), ""]
+    lines = [status.render(report), "", "Rows per layer of the warehouse:"]
+    for _ in range(20):  # a build queued by the last delivery may hold the warehouse for a moment
+        try:
+            layers = layer_rows(cfg)
+            break
+        except duckdb.IOException:
+            time.sleep(3)
+    else:
+        layers = []
+        lines.append("  (the warehouse is being rebuilt; see `ksp status` in a minute)")
+    lines += [f"  {layer:<13} {n_rel:>3} relations {rows:>10,} rows" for layer, n_rel, rows in layers]
+    lines.append("")
     con = connect(cfg.published_path, cfg, read_only=True)
     try:
         lines.append("Camera points installed inside the data window: police incidents within 150 m "
