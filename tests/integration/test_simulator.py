@@ -249,3 +249,12 @@ def test_every_fault_gets_its_documented_outcome(sim: Path, cfg: Settings) -> No
     operators = con.execute("select distinct operator_pseudonym from landing.interventions").fetchall()
     assert all(o[0].startswith("op-") and len(o[0]) == 19 for o in operators)
     con.close()
+    # the validation results were rendered as Data Docs a data engineer can open
+    from ingestion.validation import data_docs_index
+
+    index = data_docs_index(cfg.gx_root)
+    html = index.read_text(encoding="utf-8")
+    pages = list(index.parent.glob("validations/**/*.html"))
+    assert all(source in html for source in ("police", "city_guard", "interventions", "survey"))
+    assert any("x_northing_in_krakow" in p.read_text(encoding="utf-8") or "northing_x" in p.read_text(encoding="utf-8")
+               for p in pages if "police" in str(p))
