@@ -19,7 +19,7 @@ help: ## list the targets
 
 setup: $(STAMP) ## create .venv from uv.lock (done once, again only when the lock changes)
 
-demo: $(STAMP) ## run Airflow on the sample deliveries until Ctrl-C or `make stop`
+demo: $(STAMP) ## run Airflow on a simulated Kraków's deliveries until Ctrl-C or `make stop`
 	$(VENV)/bin/ksp demo
 
 stop: ## stop the demo's Airflow (from another shell)
