@@ -15,6 +15,8 @@ import csv
 import datetime as dt
 import io
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,21 @@ def _write_csv(
     w.writerow(header)
     w.writerows(rows)
     path.write_bytes(buf.getvalue().encode(encoding))
+
+
+@contextmanager
+def _editing(path: Path, encoding: str, sep: str, *, target: Path | None = None) -> Iterator[list[Any]]:
+    """Read a delivery's header and rows, let the caller change them, write them back (or to ``target``)."""
+    header, rows, newline = _read_csv(path, encoding, sep)
+    doc: list[Any] = [header, rows]
+    yield doc
+    (target or path).parent.mkdir(parents=True, exist_ok=True)
+    _write_csv(target or path, doc[0], doc[1], encoding, sep, newline)
+
+
+def _pick(rng: np.random.Generator, rows: list[list[str]], n: int) -> list[int]:
+    """``n`` distinct row indices in file order (line = index + 2, below the header)."""
+    return [int(i) for i in sorted(rng.choice(len(rows), size=n, replace=False))]
 
 
 def _files(inbox: Path, source: str) -> list[Path]:
@@ -101,12 +118,11 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
     )
 
     # 2. coordinates outside Kraków in two police rows
-    header, rows, nl = _read_csv(outside_file, "cp1250", ";")
-    lines = []
-    for i in sorted(rng.choice(len(rows), size=2, replace=False)):
-        rows[i][header.index("x_puwg92")] = "262000,00"
-        lines.append(int(i) + 2)
-    _write_csv(outside_file, header, rows, "cp1250", ";", nl)
+    with _editing(outside_file, "cp1250", ";") as (header, rows):
+        picked = _pick(rng, rows, 2)
+        for i in picked:
+            rows[i][header.index("x_puwg92")] = "262000,00"
+    lines = [i + 2 for i in picked]
     faults.append(
         {
             "kind": "outside_krakow",
@@ -119,12 +135,10 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
     )
 
     # 3. rows exported twice (exact copies appended)
-    header, rows, nl = _read_csv(dup_file, "cp1250", ";")
-    picked = sorted(rng.choice(len(rows), size=3, replace=False))
-    copies = [rows[i][:] for i in picked]
-    first_line = len(rows) + 2
-    rows += copies
-    _write_csv(dup_file, header, rows, "cp1250", ";", nl)
+    with _editing(dup_file, "cp1250", ";") as (_header, rows):
+        picked = _pick(rng, rows, 3)
+        first_line = len(rows) + 2
+        rows += [rows[i][:] for i in picked]
     faults.append(
         {
             "kind": "duplicate_rows",
@@ -133,7 +147,7 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
             "expected": "reject_rows",
             "rule": "duplicate_row",
             "lines": [first_line + k for k in range(3)],
-            "duplicates_of_lines": [int(i) + 2 for i in picked],
+            "duplicates_of_lines": [i + 2 for i in picked],
         }
     )
 
@@ -152,12 +166,11 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
     )
 
     # 5. a corrected re-delivery of a month: three records re-qualified
-    header, rows, nl = _read_csv(corr_file, "cp1250", ";")
-    changed = sorted(rng.choice(len(rows), size=3, replace=False))
-    for i in changed:
-        rows[i][header.index("kwalifikacja")] = "art. 280 § 1 kk"
     corrected = late / "police" / corr_file.name.replace(".csv", "_korekta1.csv")
-    _write_csv(corrected, header, rows, "cp1250", ";", nl)
+    with _editing(corr_file, "cp1250", ";", target=corrected) as (header, rows):
+        changed = _pick(rng, rows, 3)
+        for i in changed:
+            rows[i][header.index("kwalifikacja")] = "art. 280 § 1 kk"
     faults.append(
         {
             "kind": "corrected_redelivery",
@@ -170,20 +183,13 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
     )
 
     # 6. personal data in notes, beyond the few that the clean data already carry
-    header, rows, nl = _read_csv(notes_file, "cp1250", ";")
-    lines = []
-    for i, text in zip(
-        sorted(rng.choice(len(rows), size=3, replace=False)),
-        [
-            "zgłaszający Jan Kowalski, tel. 601 234 567",
-            "sprawca oddalił się pojazdem KR 4F123, świadek Anna Nowak",
-            "kontakt: 512-345-678, p. Wiśniewska",
-        ],
-        strict=True,
-    ):
-        rows[i][header.index("opis")] = text
-        lines.append(int(i) + 2)
-    _write_csv(notes_file, header, rows, "cp1250", ";", nl)
+    notes = ["zgłaszający Jan Kowalski, tel. 601 234 567",
+             "sprawca oddalił się pojazdem KR 4F123, świadek Anna Nowak", "kontakt: 512-345-678, p. Wiśniewska"]
+    with _editing(notes_file, "cp1250", ";") as (header, rows):
+        picked = _pick(rng, rows, 3)
+        for i, text in zip(picked, notes, strict=True):
+            rows[i][header.index("opis")] = text
+    lines = [i + 2 for i in picked]
     faults.append(
         {
             "kind": "personal_data_in_notes",
@@ -204,13 +210,12 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
         path = candidates[0]
         year = int(path.name[len("kmp_zdarzenia_") :][:4])
         sunday = _last_sunday(year, month)
-        header, rows, nl = _read_csv(path, "cp1250", ";")
-        lines = []
-        for i in sorted(rng.choice(len(rows), size=2, replace=False)):
-            rows[i][header.index("data")] = sunday.strftime("%d.%m.%Y")
-            rows[i][header.index("godzina")] = hhmm
-            lines.append(int(i) + 2)
-        _write_csv(path, header, rows, "cp1250", ";", nl)
+        with _editing(path, "cp1250", ";") as (header, rows):
+            picked = _pick(rng, rows, 2)
+            for i in picked:
+                rows[i][header.index("data")] = sunday.strftime("%d.%m.%Y")
+                rows[i][header.index("godzina")] = hhmm
+        lines = [i + 2 for i in picked]
         faults.append(
             {
                 "kind": kind,
@@ -238,9 +243,8 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
             "line": data[:cut].count(b"\n") + 1,
         }
     )
-    header, rows, nl = _read_csv(g_renamed, "utf-8", ",")
-    header[header.index("lat")] = "latitude"
-    _write_csv(g_renamed, header, rows, "utf-8", ",", nl)
+    with _editing(g_renamed, "utf-8", ",") as (header, _rows):
+        header[header.index("lat")] = "latitude"
     faults.append(
         {
             "kind": "renamed_column",
@@ -251,13 +255,12 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
             "column": "lat",
         }
     )
-    header, rows, nl = _read_csv(g_swapped, "utf-8", ",")
-    lines = []
-    for i in sorted(rng.choice(len(rows), size=3, replace=False)):
+    with _editing(g_swapped, "utf-8", ",") as (header, rows):
+        picked = _pick(rng, rows, 3)
         la, lo = header.index("lat"), header.index("lon")
-        rows[i][la], rows[i][lo] = rows[i][lo], rows[i][la]
-        lines.append(int(i) + 2)
-    _write_csv(g_swapped, header, rows, "utf-8", ",", nl)
+        for i in picked:
+            rows[i][la], rows[i][lo] = rows[i][lo], rows[i][la]
+    lines = [i + 2 for i in picked]
     faults.append(
         {
             "kind": "swapped_lat_lon",
@@ -272,9 +275,9 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
     # interventions: a missing column, unknown categories, a day delivered twice
     busy = [p for p in interventions if p.stat().st_size > 600]
     i_missing, i_unknown, i_twice = (busy[i] for i in rng.choice(len(busy), size=3, replace=False))
-    header, rows, nl = _read_csv(i_missing, "utf-8", ";")
-    k = header.index("operator")
-    _write_csv(i_missing, header[:k] + header[k + 1 :], [r[:k] + r[k + 1 :] for r in rows], "utf-8", ";", nl)
+    with _editing(i_missing, "utf-8", ";") as doc:
+        k = doc[0].index("operator")
+        doc[:] = [doc[0][:k] + doc[0][k + 1 :], [r[:k] + r[k + 1 :] for r in doc[1]]]
     faults.append(
         {
             "kind": "missing_column",
@@ -285,12 +288,11 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
             "column": "operator",
         }
     )
-    header, rows, nl = _read_csv(i_unknown, "utf-8", ";")
-    lines = []
-    for i in sorted(rng.choice(len(rows), size=min(1, len(rows)), replace=False)):
-        rows[i][header.index("kategoria")] = "kategoria nieznana"
-        lines.append(int(i) + 2)
-    _write_csv(i_unknown, header, rows, "utf-8", ";", nl)
+    with _editing(i_unknown, "utf-8", ";") as (header, rows):
+        picked = _pick(rng, rows, min(1, len(rows)))
+        for i in picked:
+            rows[i][header.index("kategoria")] = "kategoria nieznana"
+    lines = [i + 2 for i in picked]
     faults.append(
         {
             "kind": "unknown_category",
@@ -317,20 +319,13 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
     # ANPR: a delivery that carries licence plates must be refused whole
     if anpr:
         a = anpr[int(rng.integers(len(anpr)))]
-        header, rows, nl = _read_csv(a, "utf-8", ";")
         letters = "ABCDEFGHJKLMNPRSTUWXYZ"
-        plates = [
-            f"KR {rng.integers(1, 10)}{letters[int(rng.integers(len(letters)))]}{rng.integers(100, 999)}"
-            for _ in rows
-        ]
-        _write_csv(
-            a,
-            [*header, "nr_rejestracyjny"],
-            [[*r, p] for r, p in zip(rows, plates, strict=True)],
-            "utf-8",
-            ";",
-            nl,
-        )
+        with _editing(a, "utf-8", ";") as doc:
+            plates = [
+                f"KR {rng.integers(1, 10)}{letters[int(rng.integers(len(letters)))]}{rng.integers(100, 999)}"
+                for _ in doc[1]
+            ]
+            doc[:] = [[*doc[0], "nr_rejestracyjny"], [[*r, p] for r, p in zip(doc[1], plates, strict=True)]]
         faults.append(
             {
                 "kind": "licence_plate_column",

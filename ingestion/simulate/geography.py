@@ -15,26 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from pyproj import Transformer
 
 from ingestion.config import Settings
+from ingestion.geo import to_metric, to_wgs84  # noqa: F401 - re-exported for the simulator
 
 CELL_M = 250.0
 CENTRE_EN = (566_960.0, 244_220.0)  # Rynek Główny in EPSG:2180 (easting, northing)
-_TO_2180 = Transformer.from_crs(4326, 2180, always_xy=True)
-_TO_4326 = Transformer.from_crs(2180, 4326, always_xy=True)
-
-
-def to_metric(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 lon/lat → EPSG:2180 (easting, northing)."""
-    return _TO_2180.transform(lon, lat)
-
-
-def to_wgs84(e: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """EPSG:2180 (easting, northing) → WGS84 (lon, lat)."""
-    return _TO_4326.transform(e, n)
-
-
 @dataclass
 class Poi:
     kind: str  # school | kindergarten | playground | park | transfer_node | loop | commercial | access_point

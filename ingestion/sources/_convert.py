@@ -55,6 +55,16 @@ def integer(value: Any, column: str, *, required: bool = False) -> int | None:
     return int(v)
 
 
+def _strptime_any(text: str, formats: tuple[str, ...]) -> dt.datetime | None:
+    """The first of the formats the text matches, or None."""
+    for fmt in formats:
+        try:
+            return dt.datetime.strptime(text, fmt)
+        except ValueError:
+            pass
+    return None
+
+
 def date(value: Any, column: str, *, required: bool = False) -> dt.date | None:
     if blank(value):
         if required:
@@ -65,12 +75,10 @@ def date(value: Any, column: str, *, required: bool = False) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     s = str(value).strip()
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(s, fmt).date()
-        except ValueError:
-            pass
-    raise RowError("unparseable_date", column, f"'{s}' is not a date")
+    parsed = _strptime_any(s, ("%Y-%m-%d", "%d.%m.%Y"))
+    if parsed is None:
+        raise RowError("unparseable_date", column, f"'{s}' is not a date")
+    return parsed.date()
 
 
 def time_of_day(value: Any, column: str) -> dt.time:
@@ -79,12 +87,10 @@ def time_of_day(value: Any, column: str) -> dt.time:
     if isinstance(value, dt.datetime):
         return value.time()
     s = "" if value is None else str(value).strip()
-    for fmt in ("%H:%M", "%H:%M:%S"):
-        try:
-            return dt.datetime.strptime(s, fmt).time()
-        except ValueError:
-            pass
-    raise RowError("unparseable_time", column, f"'{s}' is not a time of day")
+    parsed = _strptime_any(s, ("%H:%M", "%H:%M:%S"))
+    if parsed is None:
+        raise RowError("unparseable_time", column, f"'{s}' is not a time of day")
+    return parsed.time()
 
 
 def instant(value: Any, column: str) -> dt.datetime:
