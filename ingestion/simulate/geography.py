@@ -142,6 +142,8 @@ def load_city(cfg: Settings, rng: np.random.Generator) -> City:
             "transit_stops": "real (ZTP/MPK GTFS, June 2026)",
             "transfer_nodes_and_loops": "derived from real GTFS stops (platform counts, names)",
             "schools_kindergartens_playgrounds_parks": "simulated",
+            "named_schools_and_kindergartens": "named in the city's documents; positions simulated 60-200 m "
+            "from the camera point named after them",
             "commercial_streets": "simulated",
             "fibre_power_access_points": "simulated",
             "camera_locations": "simulated; the named 2024–2026 points placed by hand near the "

@@ -283,6 +283,7 @@ def camera_truth(cam: Camera, end: dt.date) -> dict[str, object]:
     remaining = cam.remaining(min(end, (cam.removed or end) - dt.timedelta(days=1)))
     return {
         "point_id": cam.point_id,
+        "name": cam.name,
         "operator": cam.operator,
         "kind": cam.kind,
         "installed": cam.installed.isoformat(),

@@ -45,6 +45,25 @@ NAMED_NEW: list[tuple[str, float, float, str]] = [
     ("Schody przy Dworcu Autobusowym", 50.0680, 19.9475, "2024-11-04"),
     ("al. gen. Bora-Komorowskiego – ul. Wiślicka", 50.0860, 19.9950, "2025-02-03"),
 ]
+# The schools, kindergartens and playgrounds the city names beside each location
+# (DOMAIN.md), by the index of the location in NAMED_NEW; their exact positions are
+# not published, so they are placed 60–200 m from the camera point.
+NAMED_NEAR: dict[int, list[tuple[str, str]]] = {
+    1: [("school", "Szkoła Podstawowa nr 95"), ("playground", "Place zabaw przy SP nr 95"),
+        ("playground", "Boisko przy SP nr 95")],
+    2: [("kindergarten", "Przedszkole nr 187"), ("school", "Szkoła Podstawowa nr 89")],
+    3: [("school", "Szkoła Podstawowa nr 144"), ("school", "Szkoła Podstawowa nr 77"),
+        ("kindergarten", "Przedszkole przy pętli Piasta Kołodzieja")],
+    4: [("kindergarten", "Przedszkole nr 131"), ("playground", "Place zabaw os. Złotego Wieku")],
+    5: [("school", "Szkoła Podstawowa nr 86"), ("school", "Liceum przy Plantach Bieńczyckich"),
+        ("kindergarten", "Przedszkole nr 116")],
+    6: [("school", "Szkoła Podstawowa nr 101"), ("kindergarten", "Żłobek nr 27")],
+    7: [("park", "Park przy ul. Witosa"), ("kindergarten", "Przedszkole przy ul. Witosa")],
+    10: [("kindergarten", "Przedszkole nr 151"), ("kindergarten", "Przedszkole nr 105"),
+         ("school", "Szkoła Podstawowa nr 100"), ("school", "Technikum ekonomiczne")],
+    11: [("kindergarten", "Przedszkole nr 142"), ("playground", "Plac zabaw Planty Bieńczyckie II"),
+         ("playground", "Siłownia plenerowa Planty Bieńczyckie II")],
+}
 NORTH_EAST = (3, 14, 15, 16, 17, 18)
 STREETS = [
     "ul. Kocmyrzowska",
@@ -237,4 +256,19 @@ def build_cameras(city: City, rng: np.random.Generator, start: dt.date, end: dt.
         )
     for cam in cams:  # the position list starts at installation
         cam.positions[0].since = cam.installed
+    _place_named_institutions(city, rng, cams)
     return cams
+
+
+def _place_named_institutions(city: City, rng: np.random.Generator, cams: list[Camera]) -> None:
+    """The seed's named schools and kindergartens, near the camera points named after them."""
+    from ingestion.simulate.geography import Poi
+
+    by_name = {c.name: c for c in cams}
+    for index, institutions in NAMED_NEAR.items():
+        cam = by_name[NAMED_NEW[index][0]]
+        for kind, name in institutions:
+            angle, dist = rng.uniform(0, 2 * np.pi), rng.uniform(60, 200)
+            e = cam.positions[0].e + dist * np.cos(angle)
+            n = cam.positions[0].n + dist * np.sin(angle)
+            city.pois.append(Poi(kind, name, float(e), float(n), nearest_district(city, e, n), real=False))

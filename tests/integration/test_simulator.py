@@ -84,6 +84,14 @@ def test_camera_inventory_matches_the_city_figures(sim: Path) -> None:
     assert kinds == {"UTCS", "ANPR"}
     lon, lat = gj["features"][0]["geometry"]["coordinates"]
     assert 19.79 < lon < 20.22 and 49.96 < lat < 50.13
+    # and GDAL's GeoJSON driver (DuckDB spatial's ST_Read) reads the same points
+    from ingestion.duck import connect
+
+    con = connect(":memory:", settings(), spatial=True)
+    path = sorted((sim / "inbox" / "cameras_zdmk").glob("*.geojson"))[-1]
+    n, kinds_read = con.execute(f"select count(*), count(distinct rodzaj) from st_read('{path}')").fetchone()
+    con.close()
+    assert (n, kinds_read) == (len(gj["features"]), 2)
 
 
 def test_survey_waves_open_with_pyreadstat_and_cover_every_district(sim: Path) -> None:
@@ -140,6 +148,15 @@ def test_truth_describes_layers_cameras_and_effects(sim: Path) -> None:
     assert rr["traffic"]["commercial"] == 1.0
     assert any(c["displacement_share"] > 0 for c in wbizk) and any(c["is_faded_at_end"] for c in wbizk)
     assert any(len(c["positions"]) > 1 for c in wbizk)  # moved cameras
+    # the seed's named schools and kindergartens stand near the camera points named after them
+    cams = {c["name"]: c for c in wbizk}
+    pois = {p["name"]: p for p in truth["pois"]}
+    for poi, camera in (("Szkoła Podstawowa nr 95", "Prądnik Czerwony – SP nr 95, place zabaw i boisko"),
+                        ("Przedszkole nr 187", "Fort Mistrzejowice (przy Przedszkolu nr 187 i SP nr 89)"),
+                        ("Szkoła Podstawowa nr 100", "Rondo Kocmyrzowskie – węzeł przesiadkowy")):
+        p, c = pois[poi], cams[camera]["positions"][0]
+        assert ((p["easting"] - c["e"]) ** 2 + (p["northing"] - c["n"]) ** 2) ** 0.5 <= 200.5
+    assert truth["layers"]["named_schools_and_kindergartens"].startswith("named")
     years = {h["year"] for h in truth["hotspots"]}
     places = [{(h["easting"], h["northing"]) for h in truth["hotspots"] if h["year"] == y}
               for y in sorted(years)]
