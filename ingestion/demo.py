@@ -129,8 +129,11 @@ def _settled(cfg: Settings, started: float) -> tuple[bool, dict[str, Any]]:
     from ingestion import status
     from ingestion.sources import SOURCES
 
-    waiting = [p for s in SOURCES for p in (cfg.inbox_dir / s).glob("*") if p.is_file()] + \
-              [p for p in cfg.received_dir.glob("*/*/*") if p.is_file()]
+    try:
+        waiting = [p for s in SOURCES for p in (cfg.inbox_dir / s).glob("*") if p.is_file()] + \
+                  [p for p in cfg.received_dir.glob("*/*/*") if p.is_file()]
+    except FileNotFoundError:  # a claim folder emptied by the ingest task while we looked
+        return False, {}
     if waiting:
         return False, {}
     try:
