@@ -30,12 +30,16 @@ def claim(inbox: Path, received: Path, *, settle_seconds: float = SETTLE_SECONDS
         try:
             if not _is_candidate(path) or now - path.stat().st_mtime < settle_seconds:
                 continue
-            target_dir = received / f"{time.time_ns()}"
-            target_dir.mkdir(parents=True, exist_ok=False)
-            target = target_dir / path.name
-            os.replace(path, target)
         except FileNotFoundError:
             continue  # somebody else claimed it first
+        target_dir = received / f"{time.time_ns()}"
+        target_dir.mkdir(parents=True, exist_ok=False)
+        target = target_dir / path.name
+        try:
+            os.replace(path, target)
+        except FileNotFoundError:
+            target_dir.rmdir()  # claimed by somebody else meanwhile: leave no empty claim folder
+            continue
         claimed.append(target)
     return claimed
 
