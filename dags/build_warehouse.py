@@ -13,6 +13,6 @@ one-slot `duckdb_writer` pool with ingestion, so DuckDB only ever has one writer
 """
 
 from ingestion.airflow_dags import build_dag
-from ingestion.sources import SOURCES
+from ingestion.assets import SOURCE_NAMES
 
-dag = build_dag(sorted(SOURCES), __doc__)
+dag = build_dag(list(SOURCE_NAMES), __doc__)

@@ -93,6 +93,29 @@ def _stop(args: argparse.Namespace) -> int:
     return stop(settings())
 
 
+def _manifest(args: argparse.Namespace) -> int:
+    from ingestion.dbt_graph import write_manifest
+
+    print(f"dbt manifest: {write_manifest(settings(), force=args.force)}")
+    return 0
+
+
+def _announce(args: argparse.Namespace) -> int:
+    from ingestion import announce
+
+    message: dict[str, object] = (
+        {"path": str(Path(args.path).resolve())} if args.path else {"event": json.loads(args.event)})
+    if args.redis:
+        body = message.get("event", message)
+        n = announce.announce_redis(args.redis, args.source, body)  # type: ignore[arg-type]
+        print(f"published on {announce.redis_channel(args.source)} to {n} subscriber(s)")
+        return 0 if n else 1
+    token = announce.rest_token(args.url, args.user, args.password)
+    event = announce.announce_rest(args.url, token, args.source, message)
+    print(f"asset event {event['id']} on inbox_{args.source} at {event['timestamp']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
 
@@ -143,6 +166,21 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("stop", help="stop the demo's Airflow")
     p.set_defaults(func=_stop)
+
+    p = sub.add_parser("manifest", help="dbt parse into the manifest Cosmos renders the build DAG from")
+    p.add_argument("--force", action="store_true", help="even if it is newer than every dbt file")
+    p.set_defaults(func=_manifest)
+
+    p = sub.add_parser("announce", help="announce a delivery (REST asset event, or Redis message)")
+    p.add_argument("source")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--path", help="the delivered file (it is copied, not moved)")
+    what.add_argument("--event", help="one SOS event as JSON (SPEC §8 fields)")
+    p.add_argument("--url", default="http://localhost:8080", help="Airflow API server")
+    p.add_argument("--user", default="admin")
+    p.add_argument("--password", default="")
+    p.add_argument("--redis", metavar="URL", help="publish on Redis (redis://host:6379/0) instead of REST")
+    p.set_defaults(func=_announce)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -42,6 +42,16 @@ class Settings:
     reference_dir: Path
     max_reject_share: float
     inbox_poll_seconds: float
+    reports_dir: Path
+    stream_dir: Path
+    dbt_manifest_path: Path
+    retention_days: int
+    retry_delay_seconds: float
+    alert_email: str
+    report_email: str
+    smtp_conn_id: str
+    redis_events: bool
+    redis_conn_id: str
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -66,10 +76,35 @@ class Settings:
             # SPEC: a file whose bad rows exceed this share is refused whole.
             max_reject_share=float(os.environ.get("KSP_MAX_REJECT_SHARE", "0.05")),
             inbox_poll_seconds=float(os.environ.get("KSP_INBOX_POLL_SECONDS", "5")),
+            reports_dir=_path("KSP_REPORTS_DIR", data / "reports"),
+            # SOS events published one by one on the event channel gather here per hour
+            stream_dir=_path("KSP_STREAM_DIR", data / "stream"),
+            # written by `ksp manifest` (make setup); Cosmos renders the dbt graph from it
+            dbt_manifest_path=_path("KSP_DBT_MANIFEST", REPO_ROOT / "dbt" / "target" / "manifest.json"),
+            # raw delivered bytes (names in notes, plates in refused files) are kept this long
+            retention_days=int(os.environ.get("KSP_RETENTION_DAYS", "90")),
+            retry_delay_seconds=float(os.environ.get("KSP_RETRY_DELAY_SECONDS", "60")),
+            alert_email=os.environ.get("KSP_ALERT_EMAIL", "data-engineering@localhost"),
+            report_email=os.environ.get("KSP_REPORT_EMAIL", "bezpieczenstwo@localhost"),
+            smtp_conn_id=os.environ.get("KSP_SMTP_CONN_ID", "smtp_default"),
+            # production: deliveries are also announced on Redis channels ksp:deliveries:<source>
+            redis_events=os.environ.get("KSP_REDIS_EVENTS", "0").lower() in {"1", "true", "yes"},
+            redis_conn_id=os.environ.get("KSP_REDIS_CONN_ID", "ksp_redis"),
         )
 
     def as_json(self) -> str:
         return json.dumps({k: str(v) for k, v in asdict(self).items()}, indent=2)
+
+    def dbt_env(self) -> dict[str, str]:
+        """The variables dbt reads through ``env_var()`` in ``dbt/profiles.yml``."""
+        return {
+            "KSP_WAREHOUSE_PATH": str(self.warehouse_path),
+            "KSP_LEDGER_PATH": str(self.ledger_path),
+            "KSP_DUCKDB_EXTENSION_DIR": str(self.extension_dir),
+            "KSP_REFERENCE_DIR": str(self.reference_dir),
+            "DBT_PROFILES_DIR": str(self.dbt_project_dir),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
 
     def ensure_dirs(self) -> None:
         for d in (
@@ -82,6 +117,8 @@ class Settings:
             self.warehouse_path.parent,
             self.published_path.parent,
             self.extension_dir,
+            self.reports_dir,
+            self.stream_dir,
         ):
             d.mkdir(parents=True, exist_ok=True)
 

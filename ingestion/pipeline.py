@@ -292,16 +292,7 @@ def _cleanup_claim_dir(path: Path) -> None:
 
 def dbt_env(cfg: Settings) -> dict[str, str]:
     """The environment dbt runs in: every path through ``env_var()`` in profiles.yml."""
-    env = dict(os.environ)
-    env.update({
-        "KSP_WAREHOUSE_PATH": str(cfg.warehouse_path),
-        "KSP_LEDGER_PATH": str(cfg.ledger_path),
-        "KSP_DUCKDB_EXTENSION_DIR": str(cfg.extension_dir),
-        "KSP_REFERENCE_DIR": str(cfg.reference_dir),
-        "DBT_PROFILES_DIR": str(cfg.dbt_project_dir),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    })
-    return env
+    return {**os.environ, **cfg.dbt_env()}
 
 
 def run_dbt(cfg: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -317,15 +308,65 @@ class BuildFailed(RuntimeError):
     """dbt build failed; the published warehouse is left as it was."""
 
 
-def build(cfg: Settings) -> dict[str, Any]:
-    """``dbt build`` (models and tests) on the warehouse, then publish it for readers."""
+def start_build(cfg: Settings) -> str:
+    """Record a build as running in ``ops.builds``; returns its id."""
     cfg.ensure_dirs()
     ensure_spatial_installed(cfg)
     build_id = uuid.uuid4().hex[:12]
     con = _open_ledger(cfg)
-    con.execute("insert into ops.builds values (?, ?, null, 'running', null, null)",
-                [build_id, datetime.now(UTC)])
-    con.close()
+    try:
+        con.execute("insert into ops.builds values (?, ?, null, 'running', null, null)",
+                    [build_id, datetime.now(UTC)])
+    finally:
+        con.close()
+    return build_id
+
+
+def finish_build(cfg: Settings, build_id: str, status: str, message: str,
+                 published_at: datetime | None = None) -> None:
+    con = _open_ledger(cfg)
+    try:
+        con.execute("update ops.builds set finished_at = ?, status = ?, message = ?, "
+                    "published_at = ? where build_id = ?",
+                    [datetime.now(UTC), status, message, published_at, build_id])
+    finally:
+        con.close()
+
+
+def plan_build(cfg: Settings, changed_sources: list[str]) -> dict[str, Any]:
+    """What the build DAG must rebuild for these changed landing tables.
+
+    Only the dbt nodes downstream of the changed sources, unless a full build is due:
+    nothing was named (a manual run), no build has succeeded since the dbt project last
+    changed (``manifest.json`` is newer), or the last build failed (its models may be
+    half-built).
+    """
+    from ingestion import dbt_graph
+
+    build_id = start_build(cfg)
+    con = _open_ledger(cfg)
+    try:
+        last = con.execute(
+            "select status, started_at from ops.builds where status in ('success', 'failed') "
+            "order by started_at desc limit 1").fetchone()
+    finally:
+        con.close()
+    manifest_changed = last is None or (
+        datetime.fromtimestamp(cfg.dbt_manifest_path.stat().st_mtime, UTC) > last[1])
+    reason = ("manual run" if not changed_sources else "first build" if last is None
+              else "last build failed" if last[0] != "success"
+              else "dbt project changed" if manifest_changed or not cfg.warehouse_path.exists() else "")
+    nodes = None if reason else sorted(dbt_graph.downstream_of_sources(cfg, changed_sources))
+    plan = {"build_id": build_id, "changed_sources": changed_sources, "full": bool(reason),
+            "reason": reason or f"only what depends on {', '.join(changed_sources)}", "nodes": nodes}
+    log.info("build %s plan: %s (%s nodes)", build_id, plan["reason"],
+             "all" if nodes is None else len(nodes))
+    return plan
+
+
+def build(cfg: Settings) -> dict[str, Any]:
+    """``dbt build`` (models and tests) in one dbt process, then publish (``ksp build``)."""
+    build_id = start_build(cfg)
     status, message, published_at = "failed", "", None
     try:
         proc = run_dbt(cfg, "build")
@@ -340,11 +381,7 @@ def build(cfg: Settings) -> dict[str, Any]:
         message = f"{type(e).__name__}: {e}"
         raise
     finally:
-        con = _open_ledger(cfg)
-        con.execute("update ops.builds set finished_at = ?, status = ?, message = ?, "
-                    "published_at = ? where build_id = ?",
-                    [datetime.now(UTC), status, message, published_at, build_id])
-        con.close()
+        finish_build(cfg, build_id, status, message, published_at)
     if status != "success":
         raise BuildFailed(f"dbt build failed (build {build_id}); the published warehouse is "
                           f"unchanged.\n{message}")
@@ -365,6 +402,21 @@ def _dbt_failures(output: str) -> str:
 PUBLISHED_SCHEMAS = ("marts",)
 
 
+def release_in_process_dbt() -> None:
+    """Close the DuckDB database that dbt's in-process runner may still hold in this process.
+
+    Cosmos runs dbt inside the task process; when tasks share a process (``dag.test()``),
+    dbt-duckdb's cached environment would keep the warehouse locked for the publisher.
+    """
+    module = sys.modules.get("dbt.adapters.duckdb.connections")
+    if module is None:
+        return
+    manager = module.DuckDBConnectionManager
+    if manager._ENV is not None:
+        manager._ENV.close()
+    manager.close_all_connections()
+
+
 def publish(cfg: Settings, build_id: str) -> datetime:
     """Copy the marts into a new file and swap it in atomically.
 
@@ -373,6 +425,7 @@ def publish(cfg: Settings, build_id: str) -> datetime:
     open reader keeps its old copy until it closes. Only marts are published: staging
     and intermediate layers stay with the data engineers.
     """
+    release_in_process_dbt()
     target = cfg.published_path
     tmp = target.with_name(f".{target.name}.{build_id}.tmp")
     tmp.unlink(missing_ok=True)
