@@ -20,7 +20,8 @@ from ingestion.assets import WRITER_POOL, inbox_asset, landed_asset, published_a
 from ingestion.config import Settings, settings
 
 log = logging.getLogger(__name__)
-START = datetime(2026, 1, 1, tzinfo=UTC)
+# the history the platform holds (the survey and the camera log go back to 2024): backfills start here
+START = datetime(2024, 1, 1, tzinfo=UTC)
 OWNER = "data-engineering"
 
 

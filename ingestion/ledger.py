@@ -37,6 +37,8 @@ create table if not exists ops.load_ledger (
     received_at   timestamptz not null,
     finished_at   timestamptz not null
 );
+-- set by the retention purge when the kept bytes were deleted (ingestion/operations.py)
+alter table ops.load_ledger add column if not exists purged_at timestamptz;
 create table if not exists ops.quarantine (
     delivery_id    varchar not null,
     source         varchar not null,

@@ -144,7 +144,7 @@ def _prepare(cfg: Settings, con: Any, source: Source, path: Path, seen: dict[str
     received_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     previous = ledger.lookup(con, delivery_id)
     if previous is not None or delivery_id in seen:
-        if previous is not None and not Path(previous["kept_path"]).exists():
+        if previous is not None and not previous.get("purged_at") and not Path(previous["kept_path"]).exists():
             # an earlier run died between its commit and the move: finish the move
             Path(previous["kept_path"]).parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, previous["kept_path"])

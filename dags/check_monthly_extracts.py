@@ -1,0 +1,44 @@
+"""
+### Deadline for the monthly Police and City Guard extracts
+
+**What:** checks that last month's KMP Kraków extract (`kmp_zdarzenia_YYYY-MM.csv`) and
+City Guard extract (`sm_wykroczenia_YYYY-MM.csv`) have landed. A missing one fails the
+task; it retries with backoff (the file may still come) and then mails the
+data-engineering address: a deadline alert for late data.
+
+**Triggered by:** the calendar, the 10th of each month at 08:00 Europe/Warsaw (the
+agreed delivery deadline). Backfill past months with `airflow backfill create`.
+
+**Ask:** the data-engineering team (owner `data-engineering`); the extracts come from
+KMP Kraków and the City Guard's records office.
+"""
+
+from airflow.sdk import dag, task
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from ingestion.airflow_dags import START, default_args
+from ingestion.config import settings
+
+
+@dag(
+    dag_id="check_monthly_extracts",
+    schedule=CronTriggerTimetable("0 8 10 * *", timezone="Europe/Warsaw"),
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(settings(), retries=3),
+    tags=["operations", "deadline", "police", "city_guard"],
+    doc_md=__doc__,
+)
+def check_monthly_extracts():
+    @task
+    def expect_last_months_extracts(logical_date=None) -> dict[str, str]:
+        from ingestion.operations import expect_periods, previous_month
+
+        month = previous_month(logical_date.date())
+        return expect_periods(settings(), {"police": month, "city_guard": month})
+
+    expect_last_months_extracts()
+
+
+check_monthly_extracts()

@@ -1,0 +1,57 @@
+"""
+### Survey wave: deadline, then the per-wave report
+
+**What:** twice a year, checks that the resident safety survey's wave has landed
+(`ankieta_YYYY_wiosna` by mid-July, `ankieta_YYYY_jesien` by mid-January). A late wave
+fails the task, which retries and then mails the data-engineering address. When the
+wave is there, writes the per-wave report (perceived against recorded safety by
+district, from `marts.mart_district_safety`, cells under 10 respondents suppressed)
+to `reports/survey/<wave>/` and mails it to the security department.
+
+**Triggered by:** the calendar, 15 January and 15 July at 08:00 Europe/Warsaw.
+
+**Ask:** the data-engineering team (owner `data-engineering`); the survey comes from
+the research company contracted by the Security Department.
+"""
+
+from airflow.sdk import dag, task
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from ingestion.airflow_dags import START, default_args
+from ingestion.config import settings
+
+
+@dag(
+    dag_id="check_survey_wave",
+    schedule=CronTriggerTimetable("0 8 15 1,7 *", timezone="Europe/Warsaw"),
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(settings(), retries=3),
+    tags=["operations", "deadline", "survey", "report"],
+    doc_md=__doc__,
+)
+def check_survey_wave():
+    @task
+    def expect_wave(logical_date=None) -> str:
+        from ingestion.operations import expect_periods, survey_wave_due
+
+        wave = survey_wave_due(logical_date.date())
+        expect_periods(settings(), {"survey": wave})
+        return wave
+
+    @task
+    def write_wave_report(wave: str) -> str:
+        from ingestion.alerts import send_mail
+        from ingestion.reports import survey_wave_report
+
+        cfg = settings()
+        path = survey_wave_report(cfg, wave)
+        send_mail(cfg.report_email, f"[KSP] Survey wave {wave}: perceived and recorded safety",
+                  (path / "report.html").read_text(), [str(path / "districts.csv")])
+        return str(path)
+
+    write_wave_report(expect_wave())
+
+
+check_survey_wave()

@@ -1,0 +1,136 @@
+{#- Perceived against recorded safety per district and survey wave.
+
+    Perception: the design-weighted share of residents who feel unsafe in the city at
+    night (q2 = 1 or 2 among the valid answers 1–5; 9 "don't know" excluded), with a
+    95 % normal-approximation interval on Kish's effective sample size
+    n_eff = (Σw)² / Σw², which accounts for unequal weights. Districts with fewer than
+    10 valid respondents in a wave are suppressed (values null, flag set).
+    Recorded: offences of the wave's half-year (spring wave: January–June, autumn:
+    July–December) per 1,000 registered residents. The gap compares the two as z-scores
+    across the districts of the wave: positive where residents feel less safe than the
+    records alone would suggest. -#}
+with responses as (
+    select * from {{ ref('stg_survey__responses') }}
+),
+
+districts as (
+    select * from {{ ref('dim_district') }}
+),
+
+boundaries as (
+    select * from {{ ref('stg_reference__district_boundaries') }}
+),
+
+offences as (
+    select * from {{ ref('int_offences_classified') }}
+),
+
+waves as (
+    select distinct
+        wave,
+        cast(left(wave, 4) as integer) as wave_year,
+        case right(wave, 1) when 'W' then 'spring' else 'autumn' end as wave_season,
+        make_date(cast(left(wave, 4) as integer), case right(wave, 1) when 'W' then 1 else 7 end, 1)
+            as period_start
+    from responses
+),
+
+valid as (
+    select
+        wave,
+        district_id,
+        weight,
+        case when q2_safe_night in (1, 2) then 1.0 else 0.0 end as is_unsafe_night,
+        q2_safe_night::double as q2
+    from responses
+    where q2_safe_night between 1 and 5
+),
+
+perceived as (
+    select
+        wave,
+        district_id,
+        count(*) as respondents,
+        sum(weight * is_unsafe_night) / sum(weight) as unsafe_night_share,
+        sum(weight * q2) / sum(weight) as mean_safe_night,
+        pow(sum(weight), 2) / sum(weight * weight) as effective_n
+    from valid
+    group by wave, district_id
+),
+
+located as (
+    select
+        offences.offence_id,
+        offences.occurred_date,
+        coalesce(offences.district_id, boundaries.district_id) as district_id
+    from offences
+    left join boundaries
+        on offences.district_id is null
+        and st_contains(boundaries.boundary_geom, st_point(offences.easting_m, offences.northing_m))
+),
+
+recorded as (
+    select
+        waves.wave,
+        located.district_id,
+        count(*) as offences_recorded
+    from waves
+    inner join located
+        on located.occurred_date >= waves.period_start
+        and located.occurred_date < waves.period_start + interval 6 month
+    group by waves.wave, located.district_id
+),
+
+combined as (
+    select
+        waves.wave,
+        waves.wave_year,
+        waves.wave_season,
+        districts.district_id,
+        districts.district_name,
+        districts.population_2019,
+        coalesce(perceived.respondents, 0) as respondents,
+        coalesce(perceived.respondents, 0) < 10 as is_suppressed,
+        perceived.unsafe_night_share,
+        perceived.mean_safe_night,
+        perceived.effective_n,
+        coalesce(recorded.offences_recorded, 0) as offences_recorded,
+        1000.0 * coalesce(recorded.offences_recorded, 0) / districts.population_2019 as offences_per_1000
+    from waves
+    cross join districts
+    left join perceived on perceived.wave = waves.wave and perceived.district_id = districts.district_id
+    left join recorded on recorded.wave = waves.wave and recorded.district_id = districts.district_id
+),
+
+final as (
+    select
+        wave,
+        wave_year,
+        wave_season,
+        district_id,
+        district_name,
+        population_2019,
+        respondents,
+        is_suppressed,
+        case when not is_suppressed then unsafe_night_share end as unsafe_night_share,
+        case when not is_suppressed then greatest(0.0, unsafe_night_share
+            - 1.959964 * sqrt(unsafe_night_share * (1 - unsafe_night_share) / effective_n)) end
+            as unsafe_night_share_ci_low,
+        case when not is_suppressed then least(1.0, unsafe_night_share
+            + 1.959964 * sqrt(unsafe_night_share * (1 - unsafe_night_share) / effective_n)) end
+            as unsafe_night_share_ci_high,
+        case when not is_suppressed then mean_safe_night end as mean_safe_night,
+        case when not is_suppressed then effective_n end as effective_n,
+        offences_recorded,
+        offences_per_1000,
+        case when not is_suppressed then
+            (unsafe_night_share - avg(unsafe_night_share) filter (where not is_suppressed) over w)
+                / nullif(stddev_samp(unsafe_night_share) filter (where not is_suppressed) over w, 0)
+            - (offences_per_1000 - avg(offences_per_1000) filter (where not is_suppressed) over w)
+                / nullif(stddev_samp(offences_per_1000) filter (where not is_suppressed) over w, 0)
+        end as perception_gap_z
+    from combined
+    window w as (partition by wave)
+)
+
+select * from final
