@@ -8,6 +8,9 @@ UV_VERSION := 0.13.9
 UV := .uv/bin/uv
 VENV := .venv
 STAMP := $(VENV)/.synced
+MANIFEST := dbt/target/manifest.json
+DBT_FILES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests dbt/snapshots -type f 2>/dev/null) \
+	dbt/dbt_project.yml dbt/profiles.yml
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
@@ -17,15 +20,15 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-setup: $(STAMP) ## create .venv from uv.lock (done once, again only when the lock changes)
+setup: $(STAMP) $(MANIFEST) ## create .venv from uv.lock and parse the dbt project (again only on changes)
 
-demo: $(STAMP) ## run Airflow on a simulated Kraków's deliveries until Ctrl-C or `make stop`
+demo: $(STAMP) $(MANIFEST) ## run Airflow on a simulated Kraków's deliveries until Ctrl-C or `make stop`
 	$(VENV)/bin/ksp demo
 
 stop: ## stop the demo's Airflow (from another shell)
 	@if [ -x $(VENV)/bin/ksp ]; then $(VENV)/bin/ksp stop; else echo "nothing to stop"; fi
 
-test: $(STAMP) ## ruff, then every test (unit, DAG integrity, integration, end to end)
+test: $(STAMP) $(MANIFEST) ## ruff, then every test (unit, DAG integrity, integration, end to end)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
@@ -41,6 +44,10 @@ clean: ## remove the local data root (./data) and dbt's target
 $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/pip install --quiet uv==$(UV_VERSION)
+
+# Cosmos renders the build DAG from dbt's manifest, so DAG parsing never runs dbt
+$(MANIFEST): $(STAMP) $(DBT_FILES)
+	$(VENV)/bin/ksp manifest --force
 
 $(STAMP): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)

@@ -17,6 +17,7 @@ from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from ingestion.airflow_dags import START, default_args
+from ingestion.assets import WRITER_POOL
 from ingestion.config import settings
 
 
@@ -25,13 +26,14 @@ from ingestion.config import settings
     schedule=CronTriggerTimetable("0 8 10 * *", timezone="Europe/Warsaw"),
     start_date=START,
     catchup=False,
+    is_paused_upon_creation=settings().calendar_paused,
     max_active_runs=1,
     default_args=default_args(settings(), retries=3),
     tags=["operations", "deadline", "police", "city_guard"],
     doc_md=__doc__,
 )
 def check_monthly_extracts():
-    @task
+    @task(pool=WRITER_POOL)  # reads the ledger, which ingestion holds while it writes
     def expect_last_months_extracts(logical_date=None) -> dict[str, str]:
         from ingestion.operations import expect_periods, previous_month
 

@@ -24,6 +24,7 @@ from ingestion.config import settings
     schedule=CronTriggerTimetable("0 7 * * *", timezone="Europe/Warsaw"),
     start_date=START,
     catchup=False,
+    is_paused_upon_creation=settings().calendar_paused,
     max_active_runs=1,
     default_args=default_args(settings()),
     tags=["operations", "freshness"],

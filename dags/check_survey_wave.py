@@ -18,6 +18,7 @@ from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from ingestion.airflow_dags import START, default_args
+from ingestion.assets import WRITER_POOL
 from ingestion.config import settings
 
 
@@ -26,13 +27,14 @@ from ingestion.config import settings
     schedule=CronTriggerTimetable("0 8 15 1,7 *", timezone="Europe/Warsaw"),
     start_date=START,
     catchup=False,
+    is_paused_upon_creation=settings().calendar_paused,
     max_active_runs=1,
     default_args=default_args(settings(), retries=3),
     tags=["operations", "deadline", "survey", "report"],
     doc_md=__doc__,
 )
 def check_survey_wave():
-    @task
+    @task(pool=WRITER_POOL)  # reads the ledger, which ingestion holds while it writes
     def expect_wave(logical_date=None) -> str:
         from ingestion.operations import expect_periods, survey_wave_due
 

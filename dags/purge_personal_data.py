@@ -26,6 +26,7 @@ from ingestion.config import settings
     schedule=CronTriggerTimetable("30 2 * * *", timezone="Europe/Warsaw"),
     start_date=START,
     catchup=False,
+    is_paused_upon_creation=settings().calendar_paused,
     max_active_runs=1,
     default_args=default_args(settings()),
     tags=["operations", "privacy", "retention"],

@@ -27,6 +27,7 @@ from ingestion.config import settings
     schedule=CronTriggerTimetable("0 7 3 * *", timezone="Europe/Warsaw"),
     start_date=START,
     catchup=False,
+    is_paused_upon_creation=settings().calendar_paused,
     max_active_runs=2,
     default_args=default_args(settings()),
     tags=["report", "security-department"],

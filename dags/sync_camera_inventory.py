@@ -18,6 +18,7 @@ from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from ingestion.airflow_dags import START, default_args
+from ingestion.assets import WRITER_POOL
 from ingestion.config import settings
 
 
@@ -26,13 +27,14 @@ from ingestion.config import settings
     schedule=CronTriggerTimetable("0 6 * * *", timezone="Europe/Warsaw"),
     start_date=START,
     catchup=False,
+    is_paused_upon_creation=settings().calendar_paused,
     max_active_runs=1,
     default_args=default_args(settings()),
     tags=["operations", "deadline", "cameras"],
     doc_md=__doc__,
 )
 def sync_camera_inventory():
-    @task
+    @task(pool=WRITER_POOL)  # reads the ledger, which ingestion holds while it writes
     def check_registers_current(logical_date=None) -> dict[str, str]:
         from ingestion.operations import expect_recent_snapshots
 

@@ -94,7 +94,7 @@ def build_dag(sources: list[str], doc_md: str) -> DAG:
     """``build_warehouse``: one Airflow task per dbt node (Cosmos), then publish."""
     os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")  # no calls home from the city's servers
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
     cfg = settings()
     if not cfg.dbt_manifest_path.exists():
@@ -127,17 +127,20 @@ def build_dag(sources: list[str], doc_md: str) -> DAG:
         dbt = DbtTaskGroup(
             group_id="dbt",
             project_config=ProjectConfig(dbt_project_path=cfg.dbt_project_dir,
-                                         manifest_path=cfg.dbt_manifest_path, env_vars=cfg.dbt_env()),
+                                         manifest_path=cfg.dbt_manifest_path, env_vars=cfg.dbt_env(),
+                                         install_dbt_deps=False),
             profile_config=ProfileConfig(profile_name="ksp", target_name="dev",
                                          profiles_yml_filepath=cfg.dbt_project_dir / "profiles.yml"),
             # in-process dbt (no interpreter start per node); `dbt build --select <node>` runs
             # the node and its tests, so a failed test stops everything downstream of it
+            # "buildable": a node's task runs the tests whose other parents are built before it
+            # (a relationship test runs with the later model, not with the dimension it points at)
             execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL,
-                                              invocation_mode=InvocationMode.DBT_RUNNER),
+                                              invocation_mode=InvocationMode.DBT_RUNNER,
+                                              test_indirect_selection=TestIndirectSelection.BUILDABLE),
             render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD,
                                        emit_datasets=False),
             operator_args={
-                "install_deps": False,
                 "pool": WRITER_POOL,
                 "priority_weight": 1,
                 "weight_rule": "absolute",

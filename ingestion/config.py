@@ -52,6 +52,7 @@ class Settings:
     smtp_conn_id: str
     redis_events: bool
     redis_conn_id: str
+    calendar_paused: bool
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -90,6 +91,8 @@ class Settings:
             # production: deliveries are also announced on Redis channels ksp:deliveries:<source>
             redis_events=os.environ.get("KSP_REDIS_EVENTS", "0").lower() in {"1", "true", "yes"},
             redis_conn_id=os.environ.get("KSP_REDIS_CONN_ID", "ksp_redis"),
+            # the demo and the end-to-end tests replay history: calendar DAGs start paused there
+            calendar_paused=os.environ.get("KSP_CALENDAR_PAUSED", "0").lower() in {"1", "true", "yes"},
         )
 
     def as_json(self) -> str:

@@ -20,14 +20,22 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ingestion.assets import WRITER_POOL
 from ingestion.config import REPO_ROOT, Settings
 
-API_PORT = int(os.environ.get("KSP_AIRFLOW_PORT", "8080"))
 USER = "admin"
+
+
+def api_port() -> int:
+    return int(os.environ.get("KSP_AIRFLOW_PORT", "8080"))
+
+
+def api_url() -> str:
+    return f"http://localhost:{api_port()}"
 
 
 def airflow_env(cfg: Settings) -> dict[str, str]:
@@ -49,9 +57,13 @@ def airflow_env(cfg: Settings) -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
-        "AIRFLOW__API__PORT": str(API_PORT),
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{API_PORT}/execution/",
+        "AIRFLOW__API__PORT": str(api_port()),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url()}/execution/",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "GX_ANALYTICS_ENABLED": "False",
+        # the demo replays the simulator's history: the calendar DAGs (deadlines for today's
+        # deliveries, reports) start paused; unpause or backfill them in the UI
+        "KSP_CALENDAR_PAUSED": "1",
     }
     for key, value in defaults.items():
         env.setdefault(key, value)
@@ -102,7 +114,7 @@ def stop(cfg: Settings) -> int:
 
 def _healthy() -> bool:
     try:
-        with urllib.request.urlopen(f"http://localhost:{API_PORT}/api/v2/monitor/health", timeout=2) as r:
+        with urllib.request.urlopen(f"{api_url()}/api/v2/monitor/health", timeout=2) as r:
             return r.status == 200
     except OSError:
         return False
@@ -124,8 +136,9 @@ def _deliver(batch: Path, inbox: Path) -> list[str]:
     return names
 
 
-def _settled(cfg: Settings, started: float) -> tuple[bool, dict[str, Any]]:
-    """Done when no delivery waits and the last successful build is newer than every load."""
+def _settled(cfg: Settings, started: float, since: datetime | None = None) -> tuple[bool, dict[str, Any]]:
+    """Done when no delivery waits and the last successful build is newer than every load
+    (and, for an announced delivery, a load newer than ``since`` happened)."""
     from ingestion import status
     from ingestion.sources import SOURCES
 
@@ -142,24 +155,28 @@ def _settled(cfg: Settings, started: float) -> tuple[bool, dict[str, Any]]:
         return False, {}
     loaded = [e["finished_at"] for e in report["ledger"] if e["status"] == "loaded"]
     builds = report["builds"]
-    if not loaded or not builds:
+    # the status report renders times as DuckDB does (UTC, "YYYY-MM-DD HH:MM:SS.ffffff+00")
+    if not loaded or not builds or (since is not None and max(loaded) < f"{since.astimezone(UTC):%Y-%m-%d %H:%M:%S}"):
         return False, report
     last = builds[0]
     done = last["status"] == "success" and last["finished_at"] >= max(loaded)
     return done or (last["status"] == "failed" and last["finished_at"] >= max(loaded)), report
 
 
-def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600.0) -> int:
+def start_airflow(cfg: Settings, timeout_s: float = 600.0) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """Start ``airflow standalone`` on ``cfg``'s home and wait until every watcher is registered.
+
+    Returns the process (its own process group, stopped by :func:`stop`) and its environment.
+    """
     started = time.monotonic()
     cfg.ensure_dirs()
     cfg.airflow_home.mkdir(parents=True, exist_ok=True)
     if _pidfile(cfg).exists():
         stop(cfg)
     env = airflow_env(cfg)
-    password = _password(cfg)
+    _password(cfg)
     print(f"[demo] preparing Airflow metadata database in {cfg.airflow_home}", flush=True)
     prepare_airflow(cfg, env)
-
     log_path = cfg.airflow_home / "standalone.log"
     print(f"[demo] starting Airflow standalone (log: {log_path})", flush=True)
     with log_path.open("ab") as log_file:
@@ -170,14 +187,28 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
     try:
         while not _healthy():
             if proc.poll() is not None:
-                print(f"[demo] Airflow exited early; see {log_path}", file=sys.stderr)
-                return 1
+                raise RuntimeError(f"Airflow exited early; see {log_path}")
             if time.monotonic() - started > timeout_s:
                 raise TimeoutError("Airflow did not become healthy")
             time.sleep(2)
         print(f"[demo] Airflow is up after {time.monotonic() - started:.0f}s", flush=True)
         _wait_for_watchers(cfg, env, started, timeout_s)
+    except BaseException:
+        stop(cfg)
+        raise
+    return proc, env
 
+
+def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600.0) -> int:
+    started = time.monotonic()
+    try:
+        proc, env = start_airflow(cfg, timeout_s)
+    except (RuntimeError, TimeoutError) as e:
+        print(f"[demo] {e}", file=sys.stderr)
+        return 1
+    password = _password(cfg)
+    log_path = cfg.airflow_home / "standalone.log"
+    try:
         from ingestion.simulate import simulate
 
         sim = cfg.data_dir / "simulated"
@@ -192,6 +223,15 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
             if code:
                 return code
             print(f"[demo] marts published {time.monotonic() - started:.0f}s after start", flush=True)
+        # an SOS press announced as an event through the REST API, as the SOS system does
+        announced_at = datetime.now(UTC)
+        event = _announce_sos_event(cfg, password)
+        arrived = time.monotonic()
+        code, report = _wait_until_published(cfg, env, proc, log_path, started, timeout_s, since=announced_at)
+        if code:
+            return code
+        print(f"[demo] SOS event {event} announced through the REST API reached the published marts "
+              f"{time.monotonic() - arrived:.0f}s later", flush=True)
         print()
         print(summary(cfg, report, password))
         if report["builds"][0]["status"] != "success":
@@ -207,11 +247,28 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
             stop(cfg)
 
 
+def _announce_sos_event(cfg: Settings, password: str) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from ingestion.announce import announce_rest, rest_token
+
+    now = datetime.now(ZoneInfo("Europe/Warsaw")).replace(microsecond=0)
+    event = {"event_id": f"SOS-DEMO-{now:%Y%m%d%H%M%S}", "point_id": "SOS-01", "pressed_at": now.isoformat(),
+             "call_duration_s": 95, "classification": "confirmed_health_life", "camera_point": "WBZK-0001",
+             "operator_note": "demo: osoba nieprzytomna na przystanku"}
+    announce_rest(api_url(), rest_token(api_url(), USER, password), "sos_alerts", {"event": event})
+    print(f"[demo] announced SOS event {event['event_id']} (threat to health or life) through the REST API",
+          flush=True)
+    return event["event_id"]
+
+
 def _wait_until_published(cfg: Settings, env: dict[str, str], proc: subprocess.Popen[bytes], log_path: Path,
-                          started: float, timeout_s: float) -> tuple[int, dict[str, Any]]:
+                          started: float, timeout_s: float,
+                          since: datetime | None = None) -> tuple[int, dict[str, Any]]:
     time.sleep(cfg.inbox_poll_seconds + 2)  # let the triggerer claim the batch
     while True:
-        done, report = _settled(cfg, started)
+        done, report = _settled(cfg, started, since)
         if done:
             return 0, report
         if proc.poll() is not None:
@@ -247,10 +304,13 @@ def _failed_runs(env: dict[str, str]) -> list[str]:
 
 
 def _wait_for_watchers(cfg: Settings, env: dict[str, str], started: float, timeout_s: float) -> None:
-    from ingestion.sources import SOURCES
-
     """Deliver only once the DAG processor has registered the DAGs and their watchers."""
     import sqlite3
+
+    from ingestion.announce import STREAMED_SOURCES
+    from ingestion.sources import SOURCES
+
+    want = len(SOURCES) + (len(STREAMED_SOURCES) if cfg.redis_events else 0)
 
     db = _metadata_db(env)
     while time.monotonic() - started < timeout_s:
@@ -261,7 +321,7 @@ def _wait_for_watchers(cfg: Settings, env: dict[str, str], started: float, timeo
                 watchers = con.execute("select count(*) from asset_watcher").fetchone()[0]
             finally:
                 con.close()
-            if dags >= len(SOURCES) + 1 and watchers >= len(SOURCES):
+            if dags >= len(SOURCES) + 1 and watchers >= want:
                 print(f"[demo] {dags} DAGs and {watchers} inbox watchers registered", flush=True)
                 return
         except sqlite3.Error:
@@ -331,7 +391,7 @@ def summary(cfg: Settings, report: dict[str, Any], password: str) -> str:
         con.close()
     lines += [
         "",
-        f"Airflow UI:   http://localhost:{API_PORT}  (user {USER}, password {password})",
+        f"Airflow UI:   {api_url()}  (user {USER}, password {password})",
         f"Warehouse:    {cfg.published_path}  (read-only copy of the marts)",
         f"Query it:     .venv/bin/python -c \"import duckdb; print(duckdb.connect('{cfg.published_path}', "
         "read_only=True).sql('from marts.mart_camera_incidents_monthly limit 5'))\"",

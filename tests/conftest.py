@@ -28,7 +28,18 @@ os.environ.update({
     # one copy of the spatial extension for the whole session
     "KSP_DUCKDB_EXTENSION_DIR": str(_SESSION / "duckdb_extensions"),
     "GX_ANALYTICS_ENABLED": "False",
+    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+    # retries still happen, with backoff, but in fractions of a second
+    "KSP_RETRY_DELAY_SECONDS": "0.2",
 })
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest() -> Path:
+    """The manifest Cosmos renders the build DAG from (``make test`` writes it; this keeps it current)."""
+    from ingestion.dbt_graph import write_manifest
+
+    return write_manifest(settings())
 
 
 @pytest.fixture

@@ -11,20 +11,10 @@ import pytest
 
 from ingestion.config import Settings
 from ingestion.pipeline import ingest
-from ingestion.sources.police import COLUMNS_IN_FILE as POLICE_HEADER
-from tests.builders import POLICE_OK_ROW, camera_row, cameras_xlsx, police_csv
+from tests.builders import camera_row, cameras_xlsx, police_csv
+from tests.builders import police_rows as rows
 
 pytestmark = pytest.mark.integration
-
-
-def rows(n: int, month: str = "03", **changes: str) -> list[list[str]]:
-    out = []
-    for i in range(1, n + 1):
-        rec = dict(zip(POLICE_HEADER, POLICE_OK_ROW, strict=True))
-        rec.update({"nr_zdarzenia": f"KMP/2025/{month}/{i:05d}", "data": f"{(i % 28) + 1:02d}.{month}.2025"})
-        rec.update(changes)
-        out.append([rec[c] for c in POLICE_HEADER])
-    return out
 
 
 def ledger(cfg: Settings) -> duckdb.DuckDBPyConnection:

@@ -1,0 +1,217 @@
+"""Event-driven arrival end to end, on a real embedded Airflow (``airflow standalone``:
+scheduler, triggerer, DAG processor, API server) with a temporary home.
+
+A file dropped into the inbox, an asset event posted through the REST API and an SOS
+event published on Redis each lead to updated published marts; the seconds from
+arrival to published mart are printed. Then a backfill of the monthly report over
+past months, twice, gives the same reports. Redis is a service of this machine and of
+CI: when it is unreachable this test fails, it does not skip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.builders import police_csv
+from tests.integration.test_end_to_end import CAMERAS, EXPECTED
+from tests.integration.test_end_to_end import _deliver as deliver_hand_fixture
+from tests.integration.test_operations import _Inbox
+
+pytestmark = pytest.mark.e2e
+REDIS_URL = os.environ.get("KSP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[object, _Inbox, dict[str, str]]]:
+    """Airflow standalone on a fresh home, Redis events on, mail to a real local SMTP server."""
+    import redis
+    from aiosmtpd.controller import Controller
+
+    redis.Redis.from_url(REDIS_URL).ping()  # no Redis here is a failure, not a skip
+    mail = _Inbox()
+    smtp = Controller(mail, hostname="127.0.0.1", port=_free_port())
+    smtp.start()
+    for key in [k for k in os.environ if k.startswith("AIRFLOW")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
+    env = {
+        "KSP_DATA_DIR": str(tmp_path / "data"),
+        "KSP_AIRFLOW_PORT": str(_free_port()),
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(_free_port()),
+        "KSP_INBOX_POLL_SECONDS": "1",
+        "KSP_REDIS_EVENTS": "1",
+        "AIRFLOW_CONN_KSP_REDIS": REDIS_URL,
+        "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps({
+            "conn_type": "smtp", "host": "127.0.0.1", "port": smtp.port,
+            "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10, "retry_limit": 1}}),
+        "KSP_REPORT_EMAIL": "dyzurny@krakow.test",
+        "KSP_CALENDAR_PAUSED": "1",
+    }
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    from ingestion import demo
+    from ingestion.config import settings
+
+    cfg = settings()
+    proc, airflow_env = demo.start_airflow(cfg, timeout_s=300)
+    try:
+        yield cfg, mail, airflow_env
+    finally:
+        demo.stop(cfg)
+        smtp.stop()
+        assert proc.wait(timeout=60) is not None
+
+
+def _wait(what: str, check: Callable[[], object], timeout: float = 300.0) -> tuple[object, float]:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            value = check()
+        except (duckdb.Error, OSError, sqlite3.Error):
+            value = None
+        if value:
+            return value, time.monotonic() - started
+        time.sleep(1)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def _published(cfg, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(cfg.published_path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def _mart(cfg) -> dict:
+    return {(pid, str(m), p): (n, d) for pid, m, p, n, d in _published(
+        cfg, "select camera_point_id, month_start_date, period, incident_count, days_in_period "
+             "from marts.mart_camera_incidents_monthly")}
+
+
+def _metadata(env: dict[str, str], sql: str, params: tuple = ()) -> list[tuple]:
+    db = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///")
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def _last_build_tasks(env: dict[str, str]) -> dict[str, str]:
+    [(run_id,)] = _metadata(env, "select run_id from dag_run where dag_id = 'build_warehouse' "
+                                 "and state = 'success' order by end_date desc limit 1")
+    return dict(_metadata(env, "select task_id, state from task_instance where dag_id = 'build_warehouse' "
+                               "and run_id = ?", (run_id,)))
+
+
+def _published_builds(cfg) -> int:
+    con = duckdb.connect(str(cfg.ledger_path), read_only=True)
+    try:
+        return con.execute("select count(*) from ops.builds where status = 'success'").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_file_rest_and_redis_each_reach_the_published_marts(platform, tmp_path: Path) -> None:
+    from ingestion import announce, demo
+
+    cfg, mail, env = platform
+    timings: dict[str, float] = {}
+
+    # 1. files dropped into the inbox: the triggerer's watcher claims them
+    t0 = time.monotonic()
+    deliver_hand_fixture(cfg)
+    _wait("the hand-computed mart", lambda: cfg.published_path.exists() and _mart(cfg) == EXPECTED)
+    timings["file dropped in inbox → published mart"] = time.monotonic() - t0
+
+    # 2. an asset event through the REST API naming a file outside the inbox
+    e, n = CAMERAS["WBZK-0001"][:2]
+    export = police_csv(tmp_path / "export" / "kmp_zdarzenia_2025-05.csv", [[
+        "KMP/2025/05/00001", "12.05.2025", "12:00", "art. 278 § 1 kk", "", "ul. Testowa 1",
+        f"{n + 40:.2f}".replace(".", ","), f"{e:.2f}".replace(".", ",")]])
+    builds_before = _published_builds(cfg)
+    t0 = time.monotonic()
+    token = announce.rest_token(demo.api_url(), demo.USER, demo._password(cfg))
+    event = announce.announce_rest(demo.api_url(), token, "police", {"path": str(export)})
+    assert event["name"] == "inbox_police" and event["extra"]["path"] == str(export)
+    _wait("May's incident in the published mart",
+          lambda: _mart(cfg).get(("WBZK-0001", "2025-05-01", "after_install")) == (1, 31))
+    timings["REST asset event → published mart"] = time.monotonic() - t0
+    assert export.exists()  # the sender's file is copied, not taken
+    # only what depends on police was rebuilt: the survey and SOS models were skipped
+    tasks = _last_build_tasks(env)
+    assert tasks["dbt.stg_police__incidents_model_build"] == "success"
+    assert tasks["dbt.mart_camera_incidents_monthly_model_build"] == "success"
+    assert tasks["dbt.stg_survey__responses_model_build"] == "skipped"
+    assert tasks["dbt.fct_sos_alert_model_build"] == "skipped"
+    assert _published_builds(cfg) > builds_before
+
+    # 3. one SOS press published on Redis, classified as a threat to health or life
+    sos = {"event_id": "SOS-E2E-0001", "point_id": "SOS-07", "pressed_at": "2025-05-12T21:14:05+02:00",
+           "call_duration_s": 84, "classification": "confirmed_health_life", "camera_point": "WBZK-0001",
+           "operator_note": "mężczyzna nieprzytomny, wezwano pogotowie"}
+    t0 = time.monotonic()
+    assert announce.announce_redis(REDIS_URL, "sos_alerts", sos) >= 1, "the triggerer is not subscribed"
+    _wait("the SOS event in the published marts", lambda: _published(
+        cfg, "select classification, is_threat_to_health_life from marts.fct_sos_alert where event_id = ?",
+        ["SOS-E2E-0001"]) == [("confirmed_health_life", True)])
+    timings["Redis message → published mart"] = time.monotonic() - t0
+    [duty], _ = _wait("the duty officer's mail",
+                      lambda: [m for m in mail.messages if m["subject"].startswith("[KSP] SOS")])
+    timings["Redis message → duty mail"] = time.monotonic() - t0
+    assert duty["to"] == ["dyzurny@krakow.test"] and "SOS-07" in duty["subject"]
+    assert "SOS-E2E-0001" in duty["body"] and "nieprzytomny" not in duty["body"]  # no free text leaves staging
+    assert (cfg.reports_dir / "duty" / "latest" / "report.html").exists()
+
+    # 4. backfill the monthly report over past months, twice: the same reports
+    airflow = str(Path(sys.executable).parent / "airflow")
+
+    subprocess.run([airflow, "dags", "unpause", "report_security_monthly"], env=env, check=True,
+                   capture_output=True)
+    months = ("2025-02", "2025-03", "2025-04")
+
+    def backfill(reprocess: str) -> dict[str, str]:
+        cmd = [airflow, "backfill", "create", "--dag-id", "report_security_monthly", "--from-date", "2025-03-01",
+               "--to-date", "2025-05-31", "--reprocess-behavior", reprocess]
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        assert out.returncode == 0, out.stderr[-3000:]
+        done, _ = _wait("the backfill runs", lambda: (rows := _metadata(
+            env, "select state from dag_run where dag_id = 'report_security_monthly' and run_type = 'backfill'"
+        )) and len(rows) >= 3 and all(r[0] in {"success", "failed"} for r in rows) and rows)
+        assert {r[0] for r in done} == {"success"}
+        return {p.parent.name + "/" + p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                for m in months for p in sorted((cfg.reports_dir / "monthly" / m).glob("*"))}
+
+    t0 = time.monotonic()
+    first = backfill("none")
+    timings["backfill of 3 months"] = time.monotonic() - t0
+    assert {k.split("/")[0] for k in first} == set(months)
+    april = (cfg.reports_dir / "monthly" / "2025-04" / "camera_points.csv").read_text().splitlines()
+    assert "WBZK-0001,punkt WBZK-0001,after_install,1,30" in april  # the hand-computed April
+    assert backfill("completed") == first
+    monthly_mails = [m for m in mail.messages if "raport 2025-0" in m["subject"]]
+    assert len(monthly_mails) == 6
+
+    print("\nArrival to published mart on embedded Airflow (scheduler, triggerer, DAG processor):")
+    for what, seconds in timings.items():
+        print(f"  {what:<40} {seconds:6.1f} s")

@@ -1,0 +1,134 @@
+"""The calendar DAGs for real (``dag.test()``): retries, the failure e-mail through a real
+SMTP server on localhost, and the retention purge on a real ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.config import Settings
+from ingestion.pipeline import ingest
+from tests.builders import police_csv, police_rows
+
+pytestmark = pytest.mark.integration
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+
+
+class _Inbox:
+    """aiosmtpd handler that keeps every message it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, object]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = message_from_bytes(envelope.content)
+        body = "".join(part.get_payload(decode=True).decode("utf-8", "replace")
+                       for part in msg.walk() if part.get_content_type() == "text/html")
+        self.messages.append({"to": envelope.rcpt_tos, "from": envelope.mail_from,
+                              "subject": str(make_header(decode_header(msg["Subject"]))), "body": body})
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(monkeypatch: pytest.MonkeyPatch):
+    """A real SMTP server on localhost, wired in as Airflow's ``smtp_default`` connection."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    handler = _Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
+        "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10, "retry_limit": 1}}))
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+def _dag(file: str, dag_id: str):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(DAGS / file))
+    assert not bag.import_errors
+    return bag.dags[dag_id]
+
+
+def test_a_missed_deadline_is_retried_then_mailed(cfg: Settings, airflow_db: Path, smtp_server: _Inbox,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KSP_ALERT_EMAIL", "dyzur-danych@krakow.test")
+    # March's extracts landed, April's did not: the check on 10 May must fail
+    police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", police_rows(3))
+    ingest(cfg, ["police"])
+
+    dag = _dag("check_monthly_extracts.py", "check_monthly_extracts")
+    run = dag.test(logical_date=dt.datetime(2025, 5, 10, 6, tzinfo=dt.UTC))
+
+    assert run.state == "failed"
+    ti = run.get_task_instance("expect_last_months_extracts")
+    assert ti.state == "failed"
+    assert ti.try_number == dag.get_task("expect_last_months_extracts").retries + 1 == 4
+    [mail] = smtp_server.messages  # one notice, after the last retry, not one per try
+    assert mail["to"] == ["dyzur-danych@krakow.test"]
+    assert mail["subject"] == "[KSP] failed: check_monthly_extracts.expect_last_months_extracts"
+    assert "city_guard for 2025-04" in mail["body"] and "police for 2025-04" in mail["body"]
+    print(f"\nfailure mail after {ti.try_number} tries: {mail['subject']!r}")
+
+    # the deadline met: the same check passes and nothing more is mailed
+    police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-04.csv", police_rows(2, month="04"))
+    from tests.builders import city_guard_csv
+
+    city_guard_csv(cfg.inbox_dir / "city_guard" / "sm_wykroczenia_2025-04.csv")
+    assert {r.status for r in ingest(cfg, ["police", "city_guard"])} == {"loaded"}
+    run = dag.test(logical_date=dt.datetime(2025, 5, 10, 6, 1, tzinfo=dt.UTC))
+    assert run.state == "success"
+    assert len(smtp_server.messages) == 1
+
+
+def test_retention_purge_deletes_raw_bytes_once_and_keeps_the_record(cfg: Settings, airflow_db: Path) -> None:
+    data = police_rows(40)
+    data[4][6] = "1,0"  # one quarantined row, whose raw values hold the free-text note
+    police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", data)
+    [loaded] = ingest(cfg, ["police"])
+    assert loaded.rows_rejected == 1
+    archived = list(cfg.archive_dir.rglob("*.csv"))
+    assert len(archived) == 1
+
+    dag = _dag("purge_personal_data.py", "purge_personal_data")
+    assert dag.test().state == "success"
+    assert archived[0].exists()  # younger than the retention period: untouched
+
+    con = duckdb.connect(str(cfg.ledger_path))
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=cfg.retention_days + 1)
+    con.execute("update ops.load_ledger set finished_at = ?", [long_ago])
+    con.execute("update ops.quarantine set quarantined_at = ?", [long_ago])
+    con.close()
+    assert dag.test().state == "success"
+    assert not archived[0].exists()
+    con = duckdb.connect(str(cfg.ledger_path), read_only=True)
+    assert con.execute("select count(*) from ops.load_ledger where purged_at is not null").fetchone()[0] == 1
+    assert con.execute("select line_no, rule, raw_values from ops.quarantine").fetchall() == [
+        (6, "x_northing_in_krakow", None)]
+    landed = con.execute("select count(*) from landing.police").fetchone()[0]
+    con.close()
+    assert landed == 39  # landed rows (scrubbed at the door) stay
+
+    from ingestion.operations import purge_personal_data
+
+    assert purge_personal_data(cfg) == {"files_deleted": 0, "quarantine_rows_cleared": 0,
+                                        "stream_files_deleted": 0}
+    # the same bytes delivered again: a duplicate, and the purged copy is not brought back
+    police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", data)
+    [again] = ingest(cfg, ["police"])
+    assert again.status == "duplicate"
+    assert list(cfg.archive_dir.rglob("*.csv")) == []

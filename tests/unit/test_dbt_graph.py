@@ -1,0 +1,41 @@
+"""What a change of one landed table makes the build DAG rebuild (from the real manifest)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingestion import dbt_graph
+from ingestion.config import settings
+
+pytestmark = pytest.mark.unit
+
+
+def _names(nodes: set[str]) -> set[str]:
+    return {n.split(".")[2] for n in nodes if n.startswith(("model.", "snapshot."))}
+
+
+def test_police_reaches_its_staging_and_everything_built_on_offences_only() -> None:
+    reached = _names(dbt_graph.downstream_of_sources(settings(), ["police"]))
+    assert {"stg_police__incidents", "int_police_incidents_located", "int_offences_classified",
+            "mart_camera_incidents_monthly", "mart_district_safety"} <= reached
+    assert not reached & {"stg_survey__responses", "stg_sos_alerts__alerts", "fct_sos_alert", "dim_district"}
+
+
+def test_sos_alerts_reach_only_the_alert_fact() -> None:
+    assert _names(dbt_graph.downstream_of_sources(settings(), ["sos_alerts"])) == {
+        "stg_sos_alerts__alerts", "fct_sos_alert"}
+
+
+def test_every_landed_source_is_a_dbt_source() -> None:
+    from ingestion.assets import SOURCE_NAMES
+
+    m = dbt_graph.manifest(settings())
+    assert {dbt_graph.source_node(s) for s in SOURCE_NAMES} <= set(m["sources"])
+
+
+def test_the_manifest_is_rewritten_when_a_dbt_file_changes(tmp_path, monkeypatch) -> None:
+    cfg = settings()
+    assert dbt_graph.manifest_is_current(cfg)
+    monkeypatch.setenv("KSP_DBT_MANIFEST", str(tmp_path / "target" / "manifest.json"))
+    other = settings()
+    assert not dbt_graph.manifest_is_current(other)
