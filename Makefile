@@ -50,5 +50,5 @@ $(MANIFEST): $(STAMP) $(DBT_FILES)
 	$(VENV)/bin/ksp manifest --force
 
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --extra production --python $(PYTHON)
 	@touch $@

@@ -25,6 +25,7 @@ import logging
 import os
 import shutil
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Mapping
@@ -141,12 +142,30 @@ def rest_token(base_url: str, username: str, password: str) -> str:
         return json.loads(r.read())["access_token"]
 
 
-def _rest(base_url: str, token: str, method: str, path: str, body: dict | None = None) -> dict:
+def _rest(base_url: str, token: str, method: str, path: str, body: dict | None = None,
+          attempts: int = 5) -> dict:
+    """One API call, retried with backoff on a server error or a refused connection.
+
+    A 5xx leaves nothing behind (the API server rolls its transaction back; with the
+    embedded SQLite metadata database a busy scheduler can make it time out), so
+    repeating the call is safe.
+    """
     req = urllib.request.Request(
         f"{base_url}{path}", data=json.dumps(body).encode() if body is not None else None,
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"}, method=method)
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            if e.code < 500 or attempt == attempts - 1:
+                raise
+            log.warning("%s %s answered %s; retrying", method, path, e.code)
+        except urllib.error.URLError:
+            if attempt == attempts - 1:
+                raise
+        time.sleep(2**attempt)
+    raise AssertionError("unreachable")
 
 
 def announce_rest(base_url: str, token: str, source: str, extra: dict[str, Any]) -> dict:

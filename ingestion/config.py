@@ -71,7 +71,7 @@ class Settings:
             gx_root=_path("KSP_GX_ROOT", data / "gx"),
             pseudonym_key_path=_path("KSP_PSEUDONYM_KEY_FILE", data / "ops" / "pseudonym.key"),
             extension_dir=_path("KSP_DUCKDB_EXTENSION_DIR", data / "duckdb_extensions"),
-            dbt_project_dir=REPO_ROOT / "dbt",
+            dbt_project_dir=_path("KSP_DBT_PROJECT_DIR", REPO_ROOT / "dbt"),
             expectations_dir=REPO_ROOT / "expectations",
             reference_dir=REPO_ROOT / "dbt" / "reference",
             # SPEC: a file whose bad rows exceed this share is refused whole.

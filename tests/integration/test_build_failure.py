@@ -1,0 +1,53 @@
+"""A failed dbt test in the Cosmos-rendered build stops everything downstream of it and
+publishes nothing (real ``dag.test()``, real dbt, real DuckDB)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.config import Settings, settings
+from ingestion.dbt_graph import write_manifest
+from ingestion.pipeline import ingest
+from tests.builders import police_csv, police_rows
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_failed_test_stops_its_dependants_and_the_publication(cfg: Settings, airflow_db: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tmp_path / "dbt"
+    shutil.copytree(REPO / "dbt", project, ignore=shutil.ignore_patterns("target", "logs"))
+    # a data test that every police record breaks (as a real rule would on bad data)
+    (project / "tests" / "assert_no_police_incident_in_march.sql").write_text(
+        "select * from {{ ref('stg_police__incidents') }} where month(occurred_local) = 3\n")
+    monkeypatch.setenv("KSP_DBT_PROJECT_DIR", str(project))
+    monkeypatch.setenv("KSP_DBT_MANIFEST", str(project / "target" / "manifest.json"))
+    c = settings()
+    write_manifest(c)
+    police_csv(c.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", police_rows(5))
+    ingest(c, ["police"])
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(REPO / "dags" / "build_warehouse.py"))
+    assert not bag.import_errors
+    run = bag.dags["build_warehouse"].test()
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+
+    assert run.state == "failed"
+    assert states["dbt.stg_police__incidents_model_build"] == "failed"
+    for downstream in ("int_police_incidents_located", "int_offences_classified", "mart_camera_incidents_monthly",
+                       "mart_district_safety"):
+        assert states[f"dbt.{downstream}_model_build"] == "upstream_failed", downstream
+    assert states["dbt.stg_survey__responses_model_build"] == "success"  # unrelated nodes still build
+    assert states["publish_warehouse"] == "upstream_failed"
+    assert states["record_failed_build"] == "failed"
+    assert not c.published_path.exists()
+    con = duckdb.connect(str(c.ledger_path), read_only=True)
+    assert con.execute("select status from ops.builds").fetchall() == [("failed",)]
+    con.close()
