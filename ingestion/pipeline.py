@@ -73,6 +73,7 @@ def _sha256(path: Path) -> str:
 
 
 def _open_ledger(cfg: Settings):
+    release_in_process_dbt()  # dbt-duckdb in this process may still have the ledger attached
     cfg.ensure_dirs()
     con = connect(cfg.ledger_path, cfg)
     ledger.init(con, SOURCES.values())
