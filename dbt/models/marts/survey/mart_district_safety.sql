@@ -58,15 +58,27 @@ perceived as (
     group by wave, district_id
 ),
 
-located as (
-    select
-        offences.offence_id,
-        offences.occurred_date,
-        coalesce(offences.district_id, boundaries.district_id) as district_id
+-- records without a district (the City Guard's) get the district whose boundary holds them
+unlocated as (
+    select offence_id, occurred_date, easting_m, northing_m
     from offences
-    left join boundaries
-        on offences.district_id is null
-        and st_contains(boundaries.boundary_geom, st_point(offences.easting_m, offences.northing_m))
+    where district_id is null
+),
+
+located as (
+    select offence_id, occurred_date, district_id
+    from offences
+    where district_id is not null
+
+    union all
+
+    select
+        unlocated.offence_id,
+        unlocated.occurred_date,
+        boundaries.district_id
+    from unlocated
+    inner join boundaries
+        on st_contains(boundaries.boundary_geom, st_point(unlocated.easting_m, unlocated.northing_m))
 ),
 
 recorded as (

@@ -1,0 +1,82 @@
+"""The spatial marts on the simulated city: Gi* agrees with PySAL, and no spatial join
+is a nested loop over all pairs (read from DuckDB's own plans)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import duckdb
+import numpy as np
+import pytest
+
+from ingestion.config import Settings
+from ingestion.duck import connect
+
+pytestmark = pytest.mark.integration
+SPATIAL = re.compile(r"\bst_(contains|intersects|dwithin|within|covers|touches|overlaps|distance)\b", re.I)
+NESTED = {"NESTED_LOOP_JOIN", "BLOCKWISE_NL_JOIN", "PIECEWISE_MERGE_JOIN", "CROSS_PRODUCT"}
+
+
+def test_gi_star_z_scores_agree_with_pysal_esda(demo_warehouse: Settings) -> None:
+    """esda.G_Local(star=True, transform="B") on the same grid and queen weights, every class and year."""
+    import esda
+    from libpysal.weights import W
+
+    con = duckdb.connect(str(demo_warehouse.published_path), read_only=True)
+    cells = con.execute("select cell_id, col_index, row_index from marts.dim_grid_cell").fetchall()
+    at = {(col, row): cid for cid, col, row in cells}
+    neighbours = {cid: [at[(col + dc, row + dr)] for dc in (-1, 0, 1) for dr in (-1, 0, 1)
+                        if (dc or dr) and (col + dc, row + dr) in at] for cid, col, row in cells}
+    w = W(neighbours, silence_warnings=True)
+    groups = con.execute("select distinct offence_class, period_year from marts.mart_hotspots order by all").fetchall()
+    assert len(groups) >= 12
+    worst = 0.0
+    for offence_class, year in groups:
+        rows = {cid: (n, z) for cid, n, z in con.execute(
+            "select cell_id, offence_count, gi_star_z from marts.mart_hotspots "
+            "where offence_class = ? and period_year = ?", [offence_class, year]).fetchall()}
+        assert rows.keys() == set(w.id_order)  # every cell, zeros included
+        y = np.array([rows[c][0] for c in w.id_order], dtype=float)
+        ours = np.array([rows[c][1] for c in w.id_order], dtype=float)
+        reference = esda.G_Local(y, w, transform="B", star=True, permutations=0).Zs
+        worst = max(worst, float(np.max(np.abs(ours - reference))))
+    con.close()
+    print(f"\nGi* against esda over {len(groups)} class-years × {len(cells)} cells: max |Δz| = {worst:.1e}")
+    assert worst < 1e-6
+
+
+def _plan_nodes(plan: list[dict]) -> list[dict]:
+    out = []
+    todo = list(plan)
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        todo.extend(node.get("children", []))
+    return out
+
+
+def test_no_spatial_join_is_a_nested_loop(demo_warehouse: Settings) -> None:
+    """Every model with a spatial predicate plans it as DuckDB's SPATIAL_JOIN; a spatial
+    predicate evaluated in a nested-loop, merge or cross-product join fails the test."""
+    compiled = demo_warehouse.data_dir / "dbt" / "target" / "compiled" / "krakow_safety" / "models"
+    models = sorted(p for p in compiled.rglob("*.sql") if SPATIAL.search(p.read_text()))
+    assert {p.stem for p in models} >= {"int_police_incidents_located", "dim_grid_cell", "mart_hotspots",
+                                       "mart_camera_incidents_monthly", "mart_district_safety"}
+    con = connect(demo_warehouse.warehouse_path, demo_warehouse, spatial=True, read_only=True)
+    con.execute(f"attach '{demo_warehouse.ledger_path}' as ledger (read_only)")
+    report = []
+    for model in models:
+        sql = model.read_text().replace('"ksp".', "")
+        nodes = _plan_nodes(json.loads(con.execute("explain (format json) " + sql).fetchall()[0][1]))
+        spatial_joins = [n for n in nodes if n["name"] == "SPATIAL_JOIN"]
+        bad = [n["name"] + " on " + json.dumps(n.get("extra_info", {}))[:200] for n in nodes
+               if n["name"] in NESTED and SPATIAL.search(json.dumps(n.get("extra_info", {})))]
+        # a spatial filter right above a cross product is the same all-pairs loop
+        bad += [f"FILTER over {ch['name']}" for n in nodes if n["name"] == "FILTER"
+                and SPATIAL.search(json.dumps(n.get("extra_info", {})))
+                for ch in n.get("children", []) if ch["name"] in NESTED]
+        report.append((model.stem, len(spatial_joins), bad))
+        assert spatial_joins and not bad, (model.stem, bad)
+    con.close()
+    print("\nspatial joins per model (all SPATIAL_JOIN):", {m: n for m, n, _ in report})
