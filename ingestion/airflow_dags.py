@@ -78,18 +78,6 @@ def ingest_dag(source: str, doc_md: str) -> DAG:
     return _ingest()
 
 
-def _skip_unless_planned(context: dict[str, Any]) -> None:
-    """``pre_execute`` of every dbt task: skip the nodes the change does not reach."""
-    from airflow.sdk.exceptions import AirflowSkipException
-
-    plan = context["ti"].xcom_pull(task_ids="plan_build")
-    if not plan or plan["full"]:
-        return
-    node = context["task"].extra_context.get("dbt_node_config", {}).get("unique_id")
-    if node not in set(plan["nodes"]):
-        raise AirflowSkipException(f"{node} does not depend on {', '.join(plan['changed_sources'])}")
-
-
 def build_dag(sources: list[str], doc_md: str) -> DAG:
     """``build_warehouse``: one Airflow task per dbt node (Cosmos), then publish."""
     os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")  # no calls home from the city's servers
@@ -116,14 +104,6 @@ def build_dag(sources: list[str], doc_md: str) -> DAG:
         doc_md=doc_md,
     )
     def _build() -> None:
-        @task(pool=WRITER_POOL, priority_weight=1, weight_rule="absolute")
-        def plan_build(triggering_asset_events: Any = None) -> dict[str, Any]:
-            """Which dbt nodes the changed landing tables reach (all of them on a manual run)."""
-            from ingestion.pipeline import plan_build as plan
-
-            changed = sorted({a.name.removeprefix("landed_") for a in (triggering_asset_events or {})})
-            return plan(settings(), changed)
-
         dbt = DbtTaskGroup(
             group_id="dbt",
             project_config=ProjectConfig(dbt_project_path=cfg.dbt_project_dir,
@@ -144,36 +124,57 @@ def build_dag(sources: list[str], doc_md: str) -> DAG:
                 "pool": WRITER_POOL,
                 "priority_weight": 1,
                 "weight_rule": "absolute",
-                "pre_execute": _skip_unless_planned,
                 # a node whose parents were skipped (unchanged) still runs; a failed parent stops it
                 "trigger_rule": "none_failed",
             },
             default_args={**args, "retries": 1},
         )
 
+        # every dbt node's task, by the node's manifest id
+        node_tasks = {t.extra_context["dbt_node_config"]["unique_id"]: t.task_id
+                      for t in dbt.children.values() if hasattr(t, "extra_context")}
+
+        @task.branch(pool=WRITER_POOL, priority_weight=1, weight_rule="absolute")
+        def plan_build(triggering_asset_events: Any = None, ti: Any = None) -> list[str]:
+            """Follow only the dbt nodes the changed landing tables reach (all of them on a manual run).
+
+            A branch: the scheduler marks the other nodes skipped without starting them.
+            """
+            from ingestion.pipeline import plan_build as plan
+
+            changed = sorted({a.name.removeprefix("landed_") for a in (triggering_asset_events or {})})
+            p = plan(settings(), changed)
+            ti.xcom_push(key="plan", value=p)
+            selected = node_tasks.values() if p["full"] else [node_tasks[n] for n in p["nodes"] if n in node_tasks]
+            return [*sorted(selected), "publish_warehouse"]
+
         @task(pool=WRITER_POOL, outlets=[published_asset(cfg)], trigger_rule="none_failed",
               priority_weight=1, weight_rule="absolute")
-        def publish_warehouse(plan: dict[str, Any]) -> dict[str, Any]:
+        def publish_warehouse(ti: Any = None) -> dict[str, Any]:
             """Copy the marts to a new read-only file and swap it in (readers never see a half build)."""
             from ingestion.pipeline import finish_build, publish
 
             c = settings()
+            plan = ti.xcom_pull(task_ids="plan_build", key="plan")
             published_at = publish(c, plan["build_id"])
             finish_build(c, plan["build_id"], "success", plan["reason"], published_at)
             return {"build_id": plan["build_id"], "published_path": str(c.published_path)}
 
         @task(trigger_rule="one_failed", retries=0)
-        def record_failed_build(plan: dict[str, Any] | None) -> None:
+        def record_failed_build(ti: Any = None) -> None:
             """A dbt node or test failed: the published warehouse stays as it was."""
             from ingestion.pipeline import finish_build
 
+            plan = ti.xcom_pull(task_ids="plan_build", key="plan")
             if plan:
                 finish_build(settings(), plan["build_id"], "failed", "a dbt node or test failed; see the run")
             raise RuntimeError("dbt build failed; the published warehouse is unchanged")
 
         plan = plan_build()
-        published = publish_warehouse(plan)
-        plan >> dbt >> published
-        [dbt, published] >> record_failed_build(plan)
+        published = publish_warehouse()
+        # the plan is directly upstream of every node, so that it can skip any of them
+        plan >> [*dbt.children.values(), published]
+        dbt >> published
+        [dbt, published] >> record_failed_build()
 
     return _build()

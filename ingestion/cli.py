@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("demo", help="run embedded Airflow on the sample deliveries")
     p.add_argument("--exit-when-done", action="store_true",
                    help="stop Airflow once the mart is published (for tests)")
-    p.add_argument("--timeout", type=float, default=600.0)
+    p.add_argument("--timeout", type=float, default=1200.0)
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("stop", help="stop the demo's Airflow")
