@@ -43,6 +43,7 @@ def test_demo_publishes_the_mart_from_dropped_files(tmp_path: Path) -> None:
     print(f"demo took {elapsed:.0f}s")
     out = proc.stdout
     assert "marts published" in out and "Airflow UI:   http://localhost:" in out
+    assert "announced through the REST API reached the published marts" in proc.stdout
     # the simulator's faults for the sources ingested so far, with their documented outcomes
     faults = json.loads((tmp_path / "data" / "simulated" / "faults.json").read_text())["faults"]
     police = {f["kind"]: f for f in faults if f["source"] == "police"}
@@ -54,6 +55,9 @@ def test_demo_publishes_the_mart_from_dropped_files(tmp_path: Path) -> None:
     con = duckdb.connect(str(published), read_only=True)
     n, cams = con.execute("select sum(incident_count), count(distinct camera_point_id) "
                           "from marts.mart_camera_incidents_monthly").fetchone()
+    [(sos_demo,)] = con.execute("select count(*) from marts.fct_sos_alert where event_id like 'SOS-DEMO-%' "
+                                "and is_threat_to_health_life").fetchall()
+    assert sos_demo == 1  # the SOS press announced through the REST API
     con.close()
     truth = json.loads((tmp_path / "data" / "simulated" / "truth.json").read_text())
     wbizk = [c for c in truth["cameras"] if c["operator"] == "wbizk"]

@@ -132,3 +132,28 @@ def test_retention_purge_deletes_raw_bytes_once_and_keeps_the_record(cfg: Settin
     [again] = ingest(cfg, ["police"])
     assert again.status == "duplicate"
     assert list(cfg.archive_dir.rglob("*.csv")) == []
+
+
+def test_replay_delivery_dag_reruns_one_refused_delivery(cfg: Settings, airflow_db: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    data = police_rows(20)
+    for r in data[:3]:
+        r[6] = "1,0"  # 3 of 20 rows outside Kraków: over the 5 % share, the file is refused
+    police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", data)
+    police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-04.csv", data)
+    assert [r.status for r in ingest(cfg, ["police"])] == ["refused", "refused"]
+
+    monkeypatch.setenv("KSP_MAX_REJECT_SHARE", "0.2")  # the city agrees to a higher share
+    dag = _dag("replay_delivery.py", "replay_delivery")
+    run = dag.test(run_conf={"source": "police", "file_name": "kmp_zdarzenia_2025-03.csv",
+                             "include_quarantined": False})
+    assert run.state == "success"
+    [ti] = run.get_task_instances()
+    assert ti.state == "success"
+    con = duckdb.connect(str(cfg.ledger_path), read_only=True)
+    statuses = dict(con.execute("select file_name, status from ops.load_ledger").fetchall())
+    replayed = con.execute("select file_name, previous_status from ops.replays").fetchall()
+    con.close()
+    # only the named delivery was re-run; the other stays refused
+    assert statuses == {"kmp_zdarzenia_2025-03.csv": "loaded", "kmp_zdarzenia_2025-04.csv": "refused"}
+    assert replayed == [("kmp_zdarzenia_2025-03.csv", "refused")]
