@@ -93,3 +93,18 @@ def test_intervention_logs_reproduce_the_citys_yearly_totals(demo_warehouse: Set
     con.close()
     assert rows == [(2024, 8489, 8489), (2025, 8956, 8956)]  # DOMAIN.md: 8,489; 8,956 to early December
     assert by_category == 8489  # the grain adds up to the year
+
+
+def test_cost_effectiveness_carries_the_programme_cost_and_the_maintenance_rate(demo_warehouse: Settings) -> None:
+    con = duckdb.connect(str(demo_warehouse.published_path), read_only=True)
+    known, capital = con.execute("select count(*), sum(capital_cost_pln) from marts.mart_cost_effectiveness "
+                                 "where is_capital_cost_known").fetchone()
+    off = con.execute("select count(*) from marts.mart_cost_effectiveness "
+                      "where abs(maintenance_cost_pln - 635 * service_years) > 0.01").fetchone()[0]
+    moved, versions = con.execute("select count(*) filter (where ended_by = 'moved'), count(*) "
+                                  "from marts.dim_camera_point").fetchone()
+    points = con.execute("select count(distinct camera_point_id) from marts.dim_camera_point").fetchone()[0]
+    con.close()
+    assert (known, float(capital)) == (68, 1605167.44)  # DOMAIN.md: the 68 points' purchase and installation
+    assert off == 0
+    assert versions == points + moved  # one more version per move
