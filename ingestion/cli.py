@@ -93,6 +93,34 @@ def _stop(args: argparse.Namespace) -> int:
     return stop(settings())
 
 
+def _export(args: argparse.Namespace) -> int:
+    """Write the patrol layer (cells × hours) as GeoJSON, from the published warehouse."""
+    from ingestion.duck import connect
+
+    cfg = settings()
+    out = Path(args.out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)
+    con = connect(cfg.published_path, cfg, spatial=True, read_only=True)
+    try:
+        where = "where rank_in_hour <= ?" + (" and hour_of_week = ?" if args.hour is not None else "")
+        params = [args.top] + ([args.hour] if args.hour is not None else [])
+        con.execute(f"""
+            copy (
+                select p.* exclude (centroid_easting_m, centroid_northing_m),
+                       st_transform(st_geomfromtext(c.cell_wkt_epsg2180), 'EPSG:2180', 'EPSG:4326',
+                                    always_xy := true) as geom
+                from marts.mart_patrol_hotspots p join marts.dim_grid_cell c using (cell_id)
+                {where}
+                order by hour_of_week, rank_in_hour
+            ) to '{out}' with (format gdal, driver 'GeoJSON')""", params)
+        n = con.execute(f"select count(*) from st_read('{out}')").fetchone()[0]
+    finally:
+        con.close()
+    print(f"patrol layer: {n} cell-hours (top {args.top} per hour) in {out}")
+    return 0
+
+
 def _manifest(args: argparse.Namespace) -> int:
     from ingestion.dbt_graph import write_manifest
 
@@ -166,6 +194,13 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("stop", help="stop the demo's Airflow")
     p.set_defaults(func=_stop)
+
+    p = sub.add_parser("export", help="export a map layer from the published warehouse")
+    p.add_argument("layer", choices=["patrol-layer"])
+    p.add_argument("--out", required=True, help="GeoJSON file to write")
+    p.add_argument("--top", type=int, default=20, help="cells per hour of the week (by rank)")
+    p.add_argument("--hour", type=int, help="only this hour of the week (0 = Monday 00:00)")
+    p.set_defaults(func=_export)
 
     p = sub.add_parser("manifest", help="dbt parse into the manifest Cosmos renders the build DAG from")
     p.add_argument("--force", action="store_true", help="even if it is newer than every dbt file")

@@ -108,3 +108,21 @@ def test_cost_effectiveness_carries_the_programme_cost_and_the_maintenance_rate(
     assert (known, float(capital)) == (68, 1605167.44)  # DOMAIN.md: the 68 points' purchase and installation
     assert off == 0
     assert versions == points + moved  # one more version per move
+
+
+def test_patrol_layer_exports_as_geojson_in_wgs84(demo_warehouse: Settings, tmp_path, monkeypatch) -> None:
+    from ingestion.cli import main
+
+    monkeypatch.setenv("KSP_DATA_DIR", str(demo_warehouse.data_dir))
+    out = tmp_path / "patrol.geojson"
+    assert main(["export", "patrol-layer", "--out", str(out), "--top", "3", "--hour", "118"]) == 0
+    layer = json.loads(out.read_text())
+    con = duckdb.connect(str(demo_warehouse.published_path), read_only=True)
+    expected = con.execute("select count(*) from marts.mart_patrol_hotspots "
+                           "where hour_of_week = 118 and rank_in_hour <= 3").fetchone()[0]
+    con.close()
+    assert len(layer["features"]) == expected > 0
+    for feature in layer["features"]:
+        assert feature["properties"]["hour_of_week"] == 118  # Friday 22:00
+        ring = feature["geometry"]["coordinates"][0]
+        assert all(19.7 < lon < 20.3 and 49.9 < lat < 50.2 for lon, lat in ring)  # Kraków, lon/lat order
