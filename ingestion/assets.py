@@ -3,6 +3,9 @@
 ``inbox_<source>``: a delivery arrived (updated by the triggerer's watcher, or by an
 external system through the REST API). ``landed_<source>``: new rows are visible in
 ``landing.<source>``. ``published_warehouse``: a new read-only warehouse is out.
+
+URIs are logical (``ksp://landing/police``), not file paths: an asset's identity and
+its event history must survive moving the data root to another disk.
 """
 
 from __future__ import annotations
@@ -35,18 +38,18 @@ def inbox_asset(cfg: Settings, source: str) -> Asset:
         ))
     return Asset(
         name=f"inbox_{source}",
-        uri=(cfg.inbox_dir / source).as_uri(),
+        uri=f"ksp://inbox/{source}",
         group="inbox",
         watchers=watchers,
     )
 
 
 def landed_asset(cfg: Settings, source: str) -> Asset:
-    return Asset(name=f"landed_{source}", uri=(cfg.landing_dir / source).as_uri(), group="landing")
+    return Asset(name=f"landed_{source}", uri=f"ksp://landing/{source}", group="landing")
 
 
 def published_asset(cfg: Settings) -> Asset:
-    return Asset(name="published_warehouse", uri=cfg.published_path.as_uri(), group="warehouse")
+    return Asset(name="published_warehouse", uri="ksp://warehouse/published", group="warehouse")
 
 
 WRITER_POOL = "duckdb_writer"

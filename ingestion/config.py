@@ -99,12 +99,18 @@ class Settings:
         return json.dumps({k: str(v) for k, v in asdict(self).items()}, indent=2)
 
     def dbt_env(self) -> dict[str, str]:
-        """The variables dbt reads through ``env_var()`` in ``dbt/profiles.yml``."""
+        """The variables dbt reads through ``env_var()`` in ``dbt/profiles.yml``.
+
+        Named apart from the settings above (``DBT_KSP_*``, not ``KSP_*``): Cosmos copies
+        a task's dbt variables into ``os.environ`` for its lineage parser and never takes
+        them out, and a copied ``KSP_WAREHOUSE_PATH`` would silently override the next
+        settings read in that process.
+        """
         return {
-            "KSP_WAREHOUSE_PATH": str(self.warehouse_path),
-            "KSP_LEDGER_PATH": str(self.ledger_path),
-            "KSP_DUCKDB_EXTENSION_DIR": str(self.extension_dir),
-            "KSP_REFERENCE_DIR": str(self.reference_dir),
+            "DBT_KSP_WAREHOUSE_PATH": str(self.warehouse_path),
+            "DBT_KSP_LEDGER_PATH": str(self.ledger_path),
+            "DBT_KSP_EXTENSION_DIR": str(self.extension_dir),
+            "DBT_KSP_REFERENCE_DIR": str(self.reference_dir),
             "DBT_PROFILES_DIR": str(self.dbt_project_dir),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }

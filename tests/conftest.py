@@ -34,6 +34,15 @@ os.environ.update({
 })
 
 
+@pytest.fixture(autouse=True)
+def _restore_environment():
+    """Each test starts from the session's environment, whatever a library left in os.environ."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> Path:
     """The manifest Cosmos renders the build DAG from (``make test`` writes it; this keeps it current)."""

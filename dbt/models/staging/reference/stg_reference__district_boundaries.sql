@@ -2,7 +2,7 @@
     EPSG:2180 with x = easting. ST_Read keeps the file's coordinates as they are. -#}
 with source as (
     select *
-    from st_read('{{ env_var("KSP_REFERENCE_DIR") }}/krakow_districts_official_epsg2180.geojson')
+    from st_read('{{ env_var("DBT_KSP_REFERENCE_DIR") }}/krakow_districts_official_epsg2180.geojson')
 ),
 
 renamed as (
