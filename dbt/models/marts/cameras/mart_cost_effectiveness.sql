@@ -61,7 +61,7 @@ final as (
         served.removed_date,
         served.moves::integer as moves,
         served.as_of_date,
-        round(served.service_years, 3)::double as service_years,
+        served.service_years::double as service_years,
         cast(served.capital_cost_pln as decimal(14, 2)) as capital_cost_pln,
         cast({{ var('maintenance_pln_per_point_year') }} * served.service_years as decimal(14, 2))
             as maintenance_cost_pln,

@@ -1,0 +1,38 @@
+{#- Every (camera position, offence) pair within 1,000 m, with the distance: one spatial
+    join (DuckDB's SPATIAL_JOIN on ST_DWithin), after which coverage (≤ 150 m), the
+    displacement ring (150–400 m) and the control ring (500–1,000 m) are plain filters
+    on the distance: a ring written as two ST_DWithin in a join condition would be a
+    nested loop over all pairs. -#}
+with positions as (
+    select
+        camera_point_version_id,
+        camera_point_id,
+        valid_from,
+        valid_to,
+        st_point(easting_m, northing_m) as point_geom
+    from {{ ref('dim_camera_point') }}
+),
+
+offences as (
+    select
+        offence_id,
+        offence_class,
+        occurred_date,
+        st_point(easting_m, northing_m) as point_geom
+    from {{ ref('fct_incident') }}
+    where easting_m is not null
+),
+
+final as (
+    select
+        positions.camera_point_version_id,
+        positions.camera_point_id,
+        offences.offence_id,
+        offences.offence_class,
+        offences.occurred_date,
+        st_distance(positions.point_geom, offences.point_geom) as distance_m
+    from positions
+    inner join offences on st_dwithin(positions.point_geom, offences.point_geom, 1000)
+)
+
+select * from final

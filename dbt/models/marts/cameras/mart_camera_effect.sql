@@ -1,0 +1,132 @@
+{#- Difference in differences per camera position and offence class.
+
+    Treated area: within 150 m of the camera. Control area: the 500–1,000 m ring around
+    the same camera (same neighbourhood, beyond the 150–400 m ring where displacement
+    would land, so displaced offences do not flatter the estimate). Windows: the 12
+    months before the position was taken (installation or move) and the 12 months
+    after, cut at the next move or removal and at the data horizon; rates are per day,
+    so unequal windows compare fairly.
+
+    Effect: the rate ratio RR = (T_after/T_before) / (C_after/C_before) (per-day rates;
+    below 1 = fewer offences near the camera than the surroundings' trend predicts), with
+    a 95 % interval exp(log RR ± 1.96 √(1/T_b + 1/T_a + 1/C_b + 1/C_a)) (Poisson counts;
+    0.5 added to every cell when one is zero). "Enough data" (stated rule): at least 10
+    treated offences over both windows, at least 10 control offences in each window, and
+    both windows at least 180 days long; the estimate is given regardless, flagged. -#}
+with positions as (
+    select * from {{ ref('dim_camera_point') }}
+),
+
+pairs as (
+    select * from {{ ref('int_camera_offence_pairs') }}
+),
+
+horizon as (
+    select max(occurred_date) as last_day from {{ ref('fct_incident') }}
+),
+
+classes as (
+    select distinct offence_class from {{ ref('fct_incident') }} where offence_class <> 'unclassified'
+),
+
+windows as (
+    select
+        positions.camera_point_version_id,
+        positions.camera_point_id,
+        positions.valid_from as effect_start_date,
+        positions.position_no,
+        (positions.valid_from - interval 365 day)::date as before_start,
+        positions.valid_from as before_end,
+        positions.valid_from as after_start,
+        least(positions.valid_from + interval 365 day,
+              coalesce(positions.valid_to, date '9999-12-31'),
+              horizon.last_day + interval 1 day)::date as after_end
+    from positions
+    cross join horizon
+),
+
+counted as (
+    select
+        windows.camera_point_version_id,
+        pairs.offence_class,
+        count(*) filter (where pairs.distance_m <= 150 and pairs.occurred_date >= windows.before_start
+                         and pairs.occurred_date < windows.before_end) as treated_before,
+        count(*) filter (where pairs.distance_m <= 150 and pairs.occurred_date >= windows.after_start
+                         and pairs.occurred_date < windows.after_end) as treated_after,
+        count(*) filter (where pairs.distance_m >= 500 and pairs.occurred_date >= windows.before_start
+                         and pairs.occurred_date < windows.before_end) as control_before,
+        count(*) filter (where pairs.distance_m >= 500 and pairs.occurred_date >= windows.after_start
+                         and pairs.occurred_date < windows.after_end) as control_after
+    from windows
+    inner join pairs on pairs.camera_point_version_id = windows.camera_point_version_id
+    group by all
+),
+
+data_start as (
+    select min(occurred_date) as first_day from {{ ref('fct_incident') }}
+),
+
+grid as (
+    select
+        windows.*,
+        classes.offence_class,
+        date_diff('day', greatest(windows.before_start, data_start.first_day), windows.before_end) as before_days,
+        date_diff('day', windows.after_start, windows.after_end) as after_days
+    from windows
+    cross join classes
+    cross join data_start
+),
+
+combined as (
+    select
+        grid.*,
+        coalesce(counted.treated_before, 0) as treated_before,
+        coalesce(counted.treated_after, 0) as treated_after,
+        coalesce(counted.control_before, 0) as control_before,
+        coalesce(counted.control_after, 0) as control_after
+    from grid
+    left join counted
+        on counted.camera_point_version_id = grid.camera_point_version_id
+        and counted.offence_class = grid.offence_class
+),
+
+estimated as (
+    select
+        *,
+        least(treated_before, treated_after, control_before, control_after) = 0 as is_zero_corrected,
+        case when least(treated_before, treated_after, control_before, control_after) = 0 then 0.5 else 0 end
+            as k
+    from combined
+    where before_days > 0 and after_days > 0
+),
+
+final as (
+    select
+        camera_point_version_id,
+        camera_point_id,
+        position_no::integer as position_no,
+        offence_class,
+        effect_start_date,
+        before_days::integer as before_days,
+        after_days::integer as after_days,
+        treated_before,
+        treated_after,
+        control_before,
+        control_after,
+        exp(ln((treated_after + k) / after_days) - ln((treated_before + k) / before_days)
+            - ln((control_after + k) / after_days) + ln((control_before + k) / before_days)) as rate_ratio,
+        exp(ln((treated_after + k) / after_days) - ln((treated_before + k) / before_days)
+            - ln((control_after + k) / after_days) + ln((control_before + k) / before_days)
+            - 1.959964 * sqrt(1 / (treated_before + k) + 1 / (treated_after + k)
+                              + 1 / (control_before + k) + 1 / (control_after + k))) as rate_ratio_ci_low,
+        exp(ln((treated_after + k) / after_days) - ln((treated_before + k) / before_days)
+            - ln((control_after + k) / after_days) + ln((control_before + k) / before_days)
+            + 1.959964 * sqrt(1 / (treated_before + k) + 1 / (treated_after + k)
+                              + 1 / (control_before + k) + 1 / (control_after + k))) as rate_ratio_ci_high,
+        is_zero_corrected,
+        treated_before + treated_after >= 10 and control_before >= 10 and control_after >= 10
+            and before_days >= 180 and after_days >= 180 as has_enough_data
+    from estimated
+)
+
+select * from final
