@@ -30,7 +30,8 @@ stop: ## stop the demo's Airflow (from another shell)
 
 test: $(STAMP) $(MANIFEST) ## ruff, then every test (unit, DAG integrity, integration, end to end)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+	# two workers: the end-to-end tests spend most of their time waiting on Airflow's scheduler
+	$(VENV)/bin/pytest -n 2 --dist loadfile -rP
 
 lint: $(STAMP) ## ruff only
 	$(VENV)/bin/ruff check .

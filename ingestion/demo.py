@@ -269,6 +269,8 @@ def _wait_until_published(cfg: Settings, env: dict[str, str], proc: subprocess.P
     time.sleep(cfg.inbox_poll_seconds + 2)  # let the triggerer claim the batch
     while True:
         done, report = _settled(cfg, started, since)
+        if done and _busy_runs(env):
+            done = False  # a landing's build is queued or running: wait for it too
         if done:
             return 0, report
         if proc.poll() is not None:
@@ -283,6 +285,25 @@ def _wait_until_published(cfg: Settings, env: dict[str, str], proc: subprocess.P
             print("[demo] timed out waiting for the published mart", file=sys.stderr)
             return 1, report
         time.sleep(3)
+
+
+def _busy_runs(env: dict[str, str]) -> int:
+    """Ingestion or build runs still queued or running (a landing whose build has not run)."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{_metadata_db(env)}?mode=ro", uri=True)
+        try:
+            runs = con.execute("select count(*) from dag_run where state in ('queued', 'running') "
+                               "and (dag_id like 'ingest_%' or dag_id = 'build_warehouse')").fetchone()[0]
+            # asset events that will start a build once the scheduler looks
+            pending = con.execute("select count(*) from asset_dag_run_queue "
+                                  "where target_dag_id = 'build_warehouse'").fetchone()[0]
+            return runs + pending
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 1
 
 
 def _metadata_db(env: dict[str, str]) -> Path:
