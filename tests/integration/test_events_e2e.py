@@ -74,7 +74,7 @@ def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
     from ingestion.config import settings
 
     cfg = settings()
-    proc, airflow_env = demo.start_airflow(cfg, timeout_s=300)
+    proc, airflow_env = demo.start_airflow(cfg, timeout_s=600)
     try:
         yield cfg, mail, airflow_env
     finally:
@@ -83,7 +83,7 @@ def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
         assert proc.wait(timeout=60) is not None
 
 
-def _wait(what: str, check: Callable[[], object], timeout: float = 300.0) -> tuple[object, float]:
+def _wait(what: str, check: Callable[[], object], timeout: float = 900.0) -> tuple[object, float]:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         try:
