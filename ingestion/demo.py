@@ -287,66 +287,52 @@ def _wait_until_published(cfg: Settings, env: dict[str, str], proc: subprocess.P
         time.sleep(3)
 
 
-def _busy_runs(env: dict[str, str]) -> int:
-    """Ingestion or build runs still queued or running (a landing whose build has not run)."""
-    import sqlite3
-
-    try:
-        con = sqlite3.connect(f"file:{_metadata_db(env)}?mode=ro", uri=True)
-        try:
-            runs = con.execute("select count(*) from dag_run where state in ('queued', 'running') "
-                               "and (dag_id like 'ingest_%' or dag_id = 'build_warehouse')").fetchone()[0]
-            # asset events that will start a build once the scheduler looks
-            pending = con.execute("select count(*) from asset_dag_run_queue "
-                                  "where target_dag_id = 'build_warehouse'").fetchone()[0]
-            return runs + pending
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 1
-
-
 def _metadata_db(env: dict[str, str]) -> Path:
     return Path(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///"))
 
 
-def _failed_runs(env: dict[str, str]) -> list[str]:
+def _metadata(env: dict[str, str], sql: str) -> list[tuple[Any, ...]] | None:
+    """Read the SQLite metadata database without locking it; None while it cannot be read."""
     import sqlite3
 
     try:
         con = sqlite3.connect(f"file:{_metadata_db(env)}?mode=ro", uri=True)
         try:
-            return [f"{d} ({r})" for d, r in con.execute(
-                "select dag_id, run_id from dag_run where state = 'failed'").fetchall()]
+            return con.execute(sql).fetchall()
         finally:
             con.close()
     except sqlite3.Error:
-        return []
+        return None
+
+
+def _busy_runs(env: dict[str, str]) -> int:
+    """Ingestion or build runs still queued or running, or asset events that will start a build."""
+    rows = _metadata(env, "select (select count(*) from dag_run where state in ('queued', 'running') "
+                          "and (dag_id like 'ingest_%' or dag_id = 'build_warehouse')) + "
+                          "(select count(*) from asset_dag_run_queue where target_dag_id = 'build_warehouse')")
+    return 1 if rows is None else rows[0][0]
+
+
+def _failed_runs(env: dict[str, str]) -> list[str]:
+    rows = _metadata(env, "select dag_id, run_id from dag_run where state = 'failed'")
+    return [f"{d} ({r})" for d, r in rows or []]
 
 
 def _wait_for_watchers(cfg: Settings, env: dict[str, str], started: float, timeout_s: float) -> None:
     """Deliver only once the DAG processor has registered the DAGs and their watchers."""
-    import sqlite3
-
     from ingestion.announce import STREAMED_SOURCES
     from ingestion.sources import SOURCES
 
     want = len(SOURCES) + (len(STREAMED_SOURCES) if cfg.redis_events else 0)
 
-    db = _metadata_db(env)
     while time.monotonic() - started < timeout_s:
-        try:
-            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-            try:
-                dags = con.execute("select count(*) from dag where is_stale = 0").fetchone()[0]
-                watchers = con.execute("select count(*) from asset_watcher").fetchone()[0]
-            finally:
-                con.close()
+        rows = _metadata(env, "select (select count(*) from dag where is_stale = 0), "
+                              "(select count(*) from asset_watcher)")
+        if rows is not None:
+            dags, watchers = rows[0]
             if dags >= len(SOURCES) + 1 and watchers >= want:
                 print(f"[demo] {dags} DAGs and {watchers} inbox watchers registered", flush=True)
                 return
-        except sqlite3.Error:
-            pass
         time.sleep(2)
     raise TimeoutError("the DAG processor did not register the DAGs in time")
 

@@ -100,6 +100,16 @@ estimated as (
     where before_days > 0 and after_days > 0
 ),
 
+logged as (
+    select
+        *,
+        ln((treated_after + k) / after_days) - ln((treated_before + k) / before_days)
+            - ln((control_after + k) / after_days) + ln((control_before + k) / before_days) as log_rate_ratio,
+        sqrt(1 / (treated_before + k) + 1 / (treated_after + k)
+             + 1 / (control_before + k) + 1 / (control_after + k)) as log_rate_ratio_se
+    from estimated
+),
+
 final as (
     select
         camera_point_version_id,
@@ -113,20 +123,13 @@ final as (
         treated_after,
         control_before,
         control_after,
-        exp(ln((treated_after + k) / after_days) - ln((treated_before + k) / before_days)
-            - ln((control_after + k) / after_days) + ln((control_before + k) / before_days)) as rate_ratio,
-        exp(ln((treated_after + k) / after_days) - ln((treated_before + k) / before_days)
-            - ln((control_after + k) / after_days) + ln((control_before + k) / before_days)
-            - 1.959964 * sqrt(1 / (treated_before + k) + 1 / (treated_after + k)
-                              + 1 / (control_before + k) + 1 / (control_after + k))) as rate_ratio_ci_low,
-        exp(ln((treated_after + k) / after_days) - ln((treated_before + k) / before_days)
-            - ln((control_after + k) / after_days) + ln((control_before + k) / before_days)
-            + 1.959964 * sqrt(1 / (treated_before + k) + 1 / (treated_after + k)
-                              + 1 / (control_before + k) + 1 / (control_after + k))) as rate_ratio_ci_high,
+        exp(log_rate_ratio) as rate_ratio,
+        exp(log_rate_ratio - 1.959964 * log_rate_ratio_se) as rate_ratio_ci_low,
+        exp(log_rate_ratio + 1.959964 * log_rate_ratio_se) as rate_ratio_ci_high,
         is_zero_corrected,
         treated_before + treated_after >= 10 and control_before >= 10 and control_after >= 10
             and before_days >= 180 and after_days >= 180 as has_enough_data
-    from estimated
+    from logged
 )
 
 select * from final
