@@ -71,13 +71,15 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from ingestion.simulate import simulate
+    from ingestion.simulate import install_places, simulate
 
-    result = simulate(settings(), Path(args.out), scale=args.scale, seed=args.seed, start=args.start,
+    cfg = settings()
+    result = simulate(cfg, Path(args.out), scale=args.scale, seed=args.seed, start=args.start,
                       end=args.end, faults=args.faults)
     rows = ", ".join(f"{k} {v:,}" for k, v in result.counts.items())
     print(f"simulated {args.scale} (seed {args.seed}) in {result.seconds:.1f}s into {result.out}: {rows}"
           + (f"; {result.faults} faults injected (faults.json)" if args.faults else ""))
+    print(f"places layer of the simulated city installed as {install_places(cfg, Path(args.out))}")
     return 0
 
 

@@ -40,6 +40,7 @@ class Settings:
     dbt_project_dir: Path
     expectations_dir: Path
     reference_dir: Path
+    places_path: Path
     max_reject_share: float
     inbox_poll_seconds: float
     reports_dir: Path
@@ -74,6 +75,8 @@ class Settings:
             dbt_project_dir=_path("KSP_DBT_PROJECT_DIR", REPO_ROOT / "dbt"),
             expectations_dir=REPO_ROOT / "expectations",
             reference_dir=REPO_ROOT / "dbt" / "reference",
+            # the city geoportal's places layer (schools, playgrounds, commercial streets, ...)
+            places_path=_path("KSP_PLACES_PATH", data / "reference" / "places.csv"),
             # SPEC: a file whose bad rows exceed this share is refused whole.
             max_reject_share=float(os.environ.get("KSP_MAX_REJECT_SHARE", "0.05")),
             inbox_poll_seconds=float(os.environ.get("KSP_INBOX_POLL_SECONDS", "5")),
@@ -111,6 +114,7 @@ class Settings:
             "DBT_KSP_LEDGER_PATH": str(self.ledger_path),
             "DBT_KSP_EXTENSION_DIR": str(self.extension_dir),
             "DBT_KSP_REFERENCE_DIR": str(self.reference_dir),
+            "DBT_KSP_PLACES_PATH": str(self.places_path),
             "DBT_PROFILES_DIR": str(self.dbt_project_dir),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
@@ -128,8 +132,13 @@ class Settings:
             self.extension_dir,
             self.reports_dir,
             self.stream_dir,
+            self.places_path.parent,
         ):
             d.mkdir(parents=True, exist_ok=True)
+        if not self.places_path.exists():
+            # no places layer installed yet: an empty one, so that the marts still build
+            # (and say "no school within reach") rather than fail on a missing file
+            self.places_path.write_text("place_id,kind,name,district_id,geometry_wkt\n", encoding="utf-8")
 
 
 def settings() -> Settings:

@@ -209,10 +209,11 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
     password = _password(cfg)
     log_path = cfg.airflow_home / "standalone.log"
     try:
-        from ingestion.simulate import simulate
+        from ingestion.simulate import install_places, simulate
 
         sim = cfg.data_dir / "simulated"
         simulate(cfg, sim, scale="demo", seed=1, faults=True, progress=False)
+        install_places(cfg, sim)
         print(f"[demo] simulated Kraków (demo scale, with faults) into {sim}", flush=True)
         report: dict[str, Any] = {}
         for label, batch in (("first", sim / "inbox"), ("late", sim / "late" / "inbox")):

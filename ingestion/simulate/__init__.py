@@ -82,7 +82,7 @@ def simulate(
         raise ValueError(f"--end {end} is before --start {start}")
     began = time.monotonic()
     inbox = out / "inbox"
-    for stale in (inbox, out / "late", out / "truth.json", out / "faults.json"):
+    for stale in (inbox, out / "late", out / "reference", out / "truth.json", out / "faults.json"):
         if stale.is_dir():
             shutil.rmtree(stale)
         elif stale.exists():
@@ -140,6 +140,7 @@ def simulate(
                 "easting": round(h.e, 1),
                 "northing": round(h.n, 1),
                 "sigma_m": h.sigma_m,
+                "share_of_class_offences": h.weight,
                 "classes": list(h.classes),
             }
             for h in hotspots
@@ -168,7 +169,47 @@ def simulate(
         ],
         "counts": counts,
     }
+    write_places(city, out / "reference" / "places.csv")
     (out / "truth.json").write_text(
         json.dumps(truth, indent=1, ensure_ascii=False, sort_keys=True), encoding="utf-8"
     )
     return Result(out, counts, time.monotonic() - began, len(manifest))
+
+
+def install_places(cfg: Settings, out: Path) -> Path:
+    """Make the simulated city's places layer the platform's (``KSP_PLACES_PATH``)."""
+    cfg.places_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cfg.places_path.with_suffix(".part")
+    shutil.copyfile(out / "reference" / "places.csv", tmp)
+    tmp.replace(cfg.places_path)
+    return cfg.places_path
+
+
+PLACES_HEADER = ("place_id", "kind", "name", "district_id", "geometry_wkt")
+
+
+def write_places(city: Any, path: Path) -> None:
+    """The city GIS layer of places the marts weigh cameras against (schools, kindergartens,
+    playgrounds, parks, commercial streets, fibre/power access points), EPSG:2180 WKT.
+
+    Not a SPEC delivery: the city keeps it in its geoportal and the platform reads it as
+    reference data (``KSP_PLACES_PATH``). Transfer nodes are not in it: dbt derives them
+    from the real GTFS stops, as the simulator does.
+    """
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(PLACES_HEADER)
+    kept = [p for p in city.pois if p.kind not in {"transfer_node", "loop"}]
+    for k, p in enumerate(kept, start=1):
+        if p.path and len(p.path) > 1:
+            wkt = "LINESTRING (" + ", ".join(f"{e:.1f} {n:.1f}" for e, n in p.path) + ")"
+        else:
+            wkt = f"POINT ({p.e:.1f} {p.n:.1f})"
+        w.writerow((f"P{k:05d}", p.kind, p.name, p.district, wkt))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    tmp.write_text(buf.getvalue(), encoding="utf-8")
+    tmp.replace(path)

@@ -29,6 +29,8 @@ class Poi:
     n: float
     district: int
     real: bool
+    # a commercial street is a walk of grid steps; the point above is where it starts
+    path: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass
@@ -201,20 +203,22 @@ def _simulate_pois(city: City, rng: np.random.Generator) -> None:
     for start in busy:
         e, n = city.cell_e[start], city.cell_n[start]
         direction = rng.uniform(0, 2 * np.pi)
+        street: Poi | None = None
         for step in range(rng.integers(3, 9)):
             d = np.hypot(city.cell_e - e, city.cell_n - n)
             commercial[d < CELL_M * 0.75] += 1.0
             if step == 0:
-                city.pois.append(
-                    Poi(
-                        "commercial",
-                        f"Ulica handlowa (sym.) {len(city.pois_of('commercial')) + 1}",
-                        e,
-                        n,
-                        int(city.cell_district[np.argmin(d)]),
-                        real=False,
-                    )
+                street = Poi(
+                    "commercial",
+                    f"Ulica handlowa (sym.) {len(city.pois_of('commercial')) + 1}",
+                    e,
+                    n,
+                    int(city.cell_district[np.argmin(d)]),
+                    real=False,
                 )
+                city.pois.append(street)
+            assert street is not None
+            street.path += ((float(e), float(n)),)
             direction += rng.normal(0, 0.4)
             e, n = e + CELL_M * np.cos(direction), n + CELL_M * np.sin(direction)
     city.commercial = np.clip(commercial / 3.0, 0, 1)

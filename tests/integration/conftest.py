@@ -11,7 +11,7 @@ from ingestion.config import Settings, settings
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from ingestion.pipeline import build, ingest
-    from ingestion.simulate import simulate
+    from ingestion.simulate import install_places, simulate
 
     root = tmp_path_factory.mktemp("demo-warehouse")
     with pytest.MonkeyPatch.context() as mp:
@@ -19,6 +19,7 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         cfg = settings()
         cfg.ensure_dirs()
         simulate(cfg, root / "sim", scale="demo", seed=1, faults=False, progress=False)
+        install_places(cfg, root / "sim")
         for source_dir in (root / "sim" / "inbox").iterdir():
             target = cfg.inbox_dir / source_dir.name
             target.mkdir(parents=True, exist_ok=True)
