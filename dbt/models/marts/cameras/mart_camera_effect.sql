@@ -2,7 +2,9 @@
 
     Treated area: within 150 m of the camera. Control area: the 500–1,000 m ring around
     the same camera (same neighbourhood, beyond the 150–400 m ring where displacement
-    would land, so displaced offences do not flatter the estimate). Windows: the 12
+    would land, so displaced offences do not flatter the estimate), less the coverage
+    of every other camera position held during the windows (its effect would leak into
+    the control). Windows: the 12
     months before the position was taken (installation or move) and the 12 months
     after, cut at the next move or removal and at the data horizon; rates are per day,
     so unequal windows compare fairly.
@@ -12,13 +14,28 @@
     a 95 % interval exp(log RR ± 1.96 √(1/T_b + 1/T_a + 1/C_b + 1/C_a)) (Poisson counts;
     0.5 added to every cell when one is zero). "Enough data" (stated rule): at least 10
     treated offences over both windows, at least 10 control offences in each window, and
-    both windows at least 180 days long; the estimate is given regardless, flagged. -#}
+    both windows at least 180 days long; the estimate is given regardless, flagged.
+    `is_local_shift`: the neighbourhood itself changed between the windows — the
+    camera's grid cell entered or left the class's 95 % Gi* hotspots (mart_hotspots) in
+    the years the windows span, or the 150–400 m ring's count moved against the control
+    beyond chance (95 %; displacement moves it by a few per cent at most). A hotspot
+    moving onto or off the camera changes its counts whatever the camera does
+    (regression to the mean), so such estimates are flagged and left out of the pooled
+    mart. -#}
 with positions as (
     select * from {{ ref('dim_camera_point') }}
 ),
 
 pairs as (
     select * from {{ ref('int_camera_offence_pairs') }}
+),
+
+context as (
+    select * from {{ ref('int_camera_position_context') }}
+),
+
+hotspots as (
+    select offence_class, period_year, cell_id, is_hotspot_95 from {{ ref('mart_hotspots') }}
 ),
 
 horizon as (
@@ -35,14 +52,35 @@ windows as (
         positions.camera_point_id,
         positions.valid_from as effect_start_date,
         positions.position_no,
-        (positions.valid_from - interval 365 day)::date as before_start,
+        (positions.valid_from - to_days({{ var('effect_window_days') }}))::date as before_start,
         positions.valid_from as before_end,
         positions.valid_from as after_start,
-        least(positions.valid_from + interval 365 day,
+        least(positions.valid_from + to_days({{ var('effect_window_days') }}),
               coalesce(positions.valid_to, date '9999-12-31'),
               horizon.last_day + interval 1 day)::date as after_end
     from positions
     cross join horizon
+),
+
+-- offences another camera covered (within 150 m of a position held at any time during
+-- this position's windows) are not control: that camera's own effect would leak in
+covers as (
+    select pairs.offence_id, pairs.camera_point_id, positions.valid_from, positions.valid_to
+    from pairs
+    inner join positions on positions.camera_point_version_id = pairs.camera_point_version_id
+    where pairs.distance_m <= 150
+),
+
+contaminated as (
+    select distinct control.camera_point_version_id, control.offence_id
+    from pairs as control
+    inner join windows on windows.camera_point_version_id = control.camera_point_version_id
+    inner join covers
+        on covers.offence_id = control.offence_id
+        and covers.camera_point_id <> control.camera_point_id
+    where control.distance_m >= 500
+        and covers.valid_from < windows.after_end
+        and coalesce(covers.valid_to, date '9999-12-31') > windows.before_start
 ),
 
 counted as (
@@ -53,12 +91,23 @@ counted as (
                          and pairs.occurred_date < windows.before_end) as treated_before,
         count(*) filter (where pairs.distance_m <= 150 and pairs.occurred_date >= windows.after_start
                          and pairs.occurred_date < windows.after_end) as treated_after,
-        count(*) filter (where pairs.distance_m >= 500 and pairs.occurred_date >= windows.before_start
+        count(*) filter (where pairs.distance_m >= 500 and contaminated.offence_id is null
+                         and pairs.occurred_date >= windows.before_start
                          and pairs.occurred_date < windows.before_end) as control_before,
-        count(*) filter (where pairs.distance_m >= 500 and pairs.occurred_date >= windows.after_start
-                         and pairs.occurred_date < windows.after_end) as control_after
+        count(*) filter (where pairs.distance_m >= 500 and contaminated.offence_id is null
+                         and pairs.occurred_date >= windows.after_start
+                         and pairs.occurred_date < windows.after_end) as control_after,
+        count(*) filter (where pairs.distance_m > 150 and pairs.distance_m <= 400
+                         and pairs.occurred_date >= windows.before_start
+                         and pairs.occurred_date < windows.before_end) as ring_before,
+        count(*) filter (where pairs.distance_m > 150 and pairs.distance_m <= 400
+                         and pairs.occurred_date >= windows.after_start
+                         and pairs.occurred_date < windows.after_end) as ring_after
     from windows
     inner join pairs on pairs.camera_point_version_id = windows.camera_point_version_id
+    left join contaminated
+        on contaminated.camera_point_version_id = pairs.camera_point_version_id
+        and contaminated.offence_id = pairs.offence_id
     group by all
 ),
 
@@ -83,7 +132,9 @@ combined as (
         coalesce(counted.treated_before, 0) as treated_before,
         coalesce(counted.treated_after, 0) as treated_after,
         coalesce(counted.control_before, 0) as control_before,
-        coalesce(counted.control_after, 0) as control_after
+        coalesce(counted.control_after, 0) as control_after,
+        coalesce(counted.ring_before, 0) as ring_before,
+        coalesce(counted.ring_after, 0) as ring_after
     from grid
     left join counted
         on counted.camera_point_version_id = grid.camera_point_version_id
@@ -110,12 +161,30 @@ logged as (
     from estimated
 ),
 
+-- did the camera's grid cell become, or stop being, a 95 % hotspot of the class over the
+-- years the two windows span? Then a moving hotspot, not the camera, may drive the change
+shifts as (
+    select
+        logged.camera_point_version_id,
+        logged.offence_class,
+        count(distinct hotspots.is_hotspot_95) > 1 as is_hotspot_shift
+    from logged
+    inner join positions on positions.camera_point_version_id = logged.camera_point_version_id
+    inner join hotspots
+        on hotspots.offence_class = logged.offence_class
+        and hotspots.cell_id = 'E' || floor(positions.easting_m / {{ var('grid_cell_m') }})::integer
+            || 'N' || floor(positions.northing_m / {{ var('grid_cell_m') }})::integer
+        and hotspots.period_year between year(logged.before_start) and year(logged.after_end - interval 1 day)
+    group by all
+),
+
 final as (
     select
-        camera_point_version_id,
-        camera_point_id,
-        position_no::integer as position_no,
-        offence_class,
+        logged.camera_point_version_id,
+        logged.camera_point_id,
+        logged.position_no::integer as position_no,
+        logged.offence_class,
+        context.area_type,
         effect_start_date,
         before_days::integer as before_days,
         after_days::integer as after_days,
@@ -128,8 +197,20 @@ final as (
         exp(log_rate_ratio + 1.959964 * log_rate_ratio_se) as rate_ratio_ci_high,
         is_zero_corrected,
         treated_before + treated_after >= 10 and control_before >= 10 and control_after >= 10
-            and before_days >= 180 and after_days >= 180 as has_enough_data
+            and before_days >= 180 and after_days >= 180 as has_enough_data,
+        coalesce(shifts.is_hotspot_shift, false)
+            -- the 150–400 m ring moved against the control beyond chance: far more than
+            -- displacement (a few per cent) could explain, so the neighbourhood itself changed
+            or abs(ln((logged.ring_after + 0.5) / (logged.ring_before + 0.5))
+                   - ln((logged.control_after + 0.5) / (logged.control_before + 0.5)))
+               > 1.959964 * sqrt(1 / (logged.ring_after + 0.5) + 1 / (logged.ring_before + 0.5)
+                                 + 1 / (logged.control_after + 0.5) + 1 / (logged.control_before + 0.5))
+            as is_local_shift
     from logged
+    inner join context on context.camera_point_version_id = logged.camera_point_version_id
+    left join shifts
+        on shifts.camera_point_version_id = logged.camera_point_version_id
+        and shifts.offence_class = logged.offence_class
 )
 
 select * from final

@@ -2,7 +2,12 @@
     day with intervention logs, not today's date, so a rebuild gives the same figures):
     capital cost from the register (the 68 costed points total 1,605,167.44 PLN),
     maintenance at 635 PLN gross per point per year of service (DOMAIN.md), and the
-    City Guard interventions started from the point's cameras. -#}
+    City Guard interventions started from the point's cameras. Offences prevented: over
+    the point's positions and offence classes, the difference-in-differences expectation
+    T_before × C_after / C_before minus the observed T_after in each position's first
+    year (mart_camera_effect); per point it is noisy, so the interval-free figure is
+    shown with the effect mart's `has_enough_data` share beside it, and the cost per
+    offence prevented only where the estimate is positive. -#}
 with points as (
     select * from {{ ref('dim_camera_point') }}
 ),
@@ -26,6 +31,16 @@ per_point as (
         arg_max(district_id, valid_from) as district_id,
         count(*) - 1 as moves
     from points
+    group by camera_point_id
+),
+
+prevented as (
+    select
+        camera_point_id,
+        sum(treated_before * control_after / control_before - treated_after) as offences_prevented,
+        avg(has_enough_data::integer) as enough_data_share
+    from {{ ref('mart_camera_effect') }}
+    where control_before > 0
     group by camera_point_id
 ),
 
@@ -75,9 +90,16 @@ final as (
         case when counted.interventions_total > 0 then cast(
             (coalesce(served.capital_cost_pln, 0)
              + {{ var('maintenance_pln_per_point_year') }} * served.service_years) / counted.interventions_total
-            as decimal(14, 2)) end as cost_per_intervention_pln
+            as decimal(14, 2)) end as cost_per_intervention_pln,
+        prevented.offences_prevented as offences_prevented_first_year,
+        prevented.enough_data_share as prevented_enough_data_share,
+        case when prevented.offences_prevented > 0 then cast(
+            (coalesce(served.capital_cost_pln, 0)
+             + {{ var('maintenance_pln_per_point_year') }} * served.service_years) / prevented.offences_prevented
+            as decimal(14, 2)) end as cost_per_offence_prevented_pln
     from served
     inner join counted on counted.camera_point_id = served.camera_point_id
+    left join prevented on prevented.camera_point_id = served.camera_point_id
 )
 
 select * from final

@@ -1,0 +1,108 @@
+{#- Does the camera still work? The deterrence effect of each camera position year by
+    year since it was installed or last moved, for the offences a camera deters
+    (the `instrumental` scope of mart_displacement: property and public order), and a
+    flag on positions whose effect has faded.
+
+    Per year k after the position was taken: RR_k = (A_k / A_before) / (C_k / C_before)
+    (coverage against the 500–1,000 m control ring, the 12 months before as baseline),
+    with a 95 % Poisson interval. The remaining share of the first year's effect is
+    log RR_latest / log RR_1 (1 = as strong as in the first year, 0 = gone), read only
+    when the first year showed an effect (RR_1 < 1).
+
+    Faded (stated rule): the position has at least two years of data, its first year
+    showed an effect whose interval excludes 1, and in its latest year the effect is at
+    most {{ var('faded_below') }} of the first year's (point estimate) — or the latest
+    year's interval includes 1 while the first's did not and the point estimate is
+    below half the first year's. `fade_evidence` spells out the figures. -#}
+with yearly as (
+    select * from {{ ref('mart_displacement') }}
+    where offence_scope = 'instrumental'
+),
+
+rated as (
+    select
+        camera_point_version_id,
+        camera_point_id,
+        period_no,
+        effect_start_date,
+        after_start,
+        after_end,
+        coverage_before,
+        coverage_after,
+        control_before,
+        control_after,
+        ln((coverage_after + 0.5) / (coverage_before + 0.5))
+            - ln((control_after + 0.5) / (control_before + 0.5)) as log_rr,
+        sqrt(1 / (coverage_after + 0.5) + 1 / (coverage_before + 0.5)
+             + 1 / (control_after + 0.5) + 1 / (control_before + 0.5)) as log_rr_se,
+        max(period_no) over (partition by camera_point_version_id) as latest_period_no
+    from yearly
+),
+
+first_and_latest as (
+    select
+        camera_point_version_id,
+        max(log_rr) filter (where period_no = 1) as first_log_rr,
+        max(log_rr_se) filter (where period_no = 1) as first_log_rr_se,
+        max(log_rr) filter (where period_no = latest_period_no) as latest_log_rr,
+        max(log_rr_se) filter (where period_no = latest_period_no) as latest_log_rr_se,
+        max(latest_period_no) as latest_period_no
+    from rated
+    group by camera_point_version_id
+),
+
+judged as (
+    select
+        *,
+        case when first_log_rr < 0 then latest_log_rr / first_log_rr end as remaining_effect_share,
+        first_log_rr + 1.959964 * first_log_rr_se < 0 as first_year_effect_clear,
+        latest_log_rr + 1.959964 * latest_log_rr_se < 0 as latest_year_effect_clear
+    from first_and_latest
+),
+
+flagged as (
+    select
+        *,
+        case
+            when latest_period_no < 2 then null
+            when not first_year_effect_clear then false
+            else remaining_effect_share <= {{ var('faded_below') }}
+                or (not latest_year_effect_clear and remaining_effect_share < 0.5)
+        end as is_faded
+    from judged
+),
+
+final as (
+    select
+        rated.camera_point_version_id,
+        rated.camera_point_id,
+        rated.period_no::integer as years_since_position,
+        rated.effect_start_date,
+        rated.after_start as period_start,
+        rated.after_end as period_end,
+        rated.coverage_before,
+        rated.coverage_after,
+        rated.control_before,
+        rated.control_after,
+        exp(rated.log_rr) as rate_ratio,
+        exp(rated.log_rr - 1.959964 * rated.log_rr_se) as rate_ratio_ci_low,
+        exp(rated.log_rr + 1.959964 * rated.log_rr_se) as rate_ratio_ci_high,
+        exp(flagged.first_log_rr) as first_year_rate_ratio,
+        exp(flagged.latest_log_rr) as latest_year_rate_ratio,
+        flagged.latest_period_no::integer as latest_year_since_position,
+        flagged.remaining_effect_share,
+        flagged.is_faded,
+        case
+            when flagged.latest_period_no < 2 then 'under two years at this position: too early to judge'
+            when not flagged.first_year_effect_clear then printf(
+                'no clear effect in the first year (RR %.2f, interval includes 1)', exp(flagged.first_log_rr))
+            else printf('first year RR %.2f; year %d RR %.2f (interval %s 1); %.0f %% of the first year''s effect left',
+                        exp(flagged.first_log_rr), flagged.latest_period_no, exp(flagged.latest_log_rr),
+                        case when flagged.latest_year_effect_clear then 'excludes' else 'includes' end,
+                        100 * coalesce(flagged.remaining_effect_share, 0))
+        end as fade_evidence
+    from rated
+    inner join flagged on flagged.camera_point_version_id = rated.camera_point_version_id
+)
+
+select * from final

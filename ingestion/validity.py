@@ -1,0 +1,273 @@
+"""Score the published marts against the simulator's ``truth.json``.
+
+The simulator plants every effect the marts claim to measure (docs/simulator.md): a
+deterrence rate ratio by offence class and kind of place, its decay with a per-camera
+half-life, displacement into the 150–400 m ring, and hotspots that move each year.
+This module reads the *published* marts (what researchers see) and the truth, and
+returns scores; ``tests/integration/test_validity_city.py`` asserts the thresholds and
+``ksp validate`` prints them. The pipeline itself never reads the truth.
+
+The planted quantity a 12-month before/after design can recover is not the rate ratio
+at installation but its average over the after window, because the effect starts to
+fade the day the camera goes up: RR(t) = 1 − d·2^(−t/h). The scorer therefore
+compares each pooled estimate with the planted RR averaged over the same positions'
+after windows (weighted as the estimator weighs them).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+# truth.json's class names → the platform's analytic offence classes (seed offence_taxonomy)
+CLASS_OF_TRUTH = {
+    "property": "instrumental_property",
+    "violence": "affective_violence",
+    "alcohol_drugs": "alcohol_drugs",
+    "public_order": "public_order",
+    "traffic": "traffic",
+    "other": "other",
+}
+DAYS_PER_MONTH = 30.4375
+
+
+@dataclass
+class Scores:
+    """What the validity run measured; every figure is printed by :meth:`report`."""
+
+    area_type_agreement: float = 0.0
+    pooled: list[dict[str, Any]] = field(default_factory=list)
+    enough_data_share: float = 0.0
+    per_camera_ci_coverage: float = 0.0
+    per_camera_judged: int = 0
+    displacement: dict[str, float] = field(default_factory=dict)
+    fade: dict[str, float] = field(default_factory=dict)
+    hotspot_recall: float = 0.0
+    hotspots_planted: int = 0
+
+    def report(self) -> str:
+        lines = [
+            f"kind of place (transit/commercial/residential) agrees with the planted one for "
+            f"{self.area_type_agreement:.1%} of camera positions",
+            "pooled deterrence by kind of place and class (estimate [95 % CI] vs planted over the same windows):",
+        ]
+        for p in self.pooled:
+            verdict = ("too few offences to score" if not p["scored"] else
+                       "agrees" if agrees(p) else "DISAGREES")
+            lines.append(
+                f"  {p['area_type']:<11} {p['offence_class']:<21} RR {p['rate_ratio']:.3f} "
+                f"[{p['ci_low']:.3f}, {p['ci_high']:.3f}] planted {p['planted']:.3f} "
+                f"(|diff| {abs(p['rate_ratio'] - p['planted']):.3f}, expected {p['expected_after']:.0f}, "
+                f"{p['positions']} positions): {verdict}"
+            )
+        scored = [p for p in self.pooled if p["scored"]]
+        lines.append(
+            f"  {sum(abs(p['rate_ratio'] - p['planted']) <= 0.1 for p in scored)} of {len(scored)} scored groups "
+            f"within 0.1 of the planted RR, {sum(p['ci_low'] <= p['planted'] <= p['ci_high'] for p in scored)} "
+            f"with the planted RR inside the 95 % interval, {sum(wrong_sign(p) for p in scored)} resolved "
+            "with the wrong sign")
+        d, f = self.displacement, self.fade
+        lines += [
+            f"per camera: {self.enough_data_share:.1%} of (position, class) estimates meet the enough-data rule; "
+            f"on instrumental property the planted RR lies inside the 95 % CI for "
+            f"{self.per_camera_ci_coverage:.1%} of {self.per_camera_judged} such positions",
+            f"displacement (per position, first year, instrumental offences): precision {d['precision']:.2f}, "
+            f"recall {d['recall']:.2f}, false-positive rate {d['false_positive_rate']:.3f} "
+            f"({d['planted']:.0f} planted, {d['not_planted']:.0f} not); the planted displacement raises the "
+            f"ring's count by {d['planted_ring_increase']:.1%} on average, while the smallest rise a "
+            f"95 % test resolves with a year's counts is {d['resolvable_ring_increase']:.1%}",
+            f"fade: precision {f['precision']:.2f}, recall {f['recall_judgeable']:.2f} among the "
+            f"{f['judgeable']:.0f} current positions whose first-year effect the data resolve "
+            f"(recall {f['recall_all']:.2f} over all {f['faded_planted']:.0f} faded positions in the mart)",
+            f"hotspots: {self.hotspot_recall:.1%} of {self.hotspots_planted} planted hotspots found "
+            "(a 95 % Gi* hot cell of one of its classes within 1.5 sigma, in its year)",
+        ]
+        return "\n".join(lines)
+
+
+def agrees(p: dict[str, Any]) -> bool:
+    """An estimate agrees with the truth if it is within 0.1 of the planted RR, or, where
+    the data cannot resolve 0.1, the planted RR lies inside its 95 % interval."""
+    return abs(p["rate_ratio"] - p["planted"]) <= 0.1 or p["ci_low"] <= p["planted"] <= p["ci_high"]
+
+
+def wrong_sign(p: dict[str, Any]) -> bool:
+    """The interval excludes 1 on the other side of 1 from a planted effect of 5 % or more."""
+    return (p["planted"] <= 0.95 and p["ci_low"] > 1) or (p["planted"] >= 1 / 0.95 and p["ci_high"] < 1)
+
+
+def _planted_mean_rr(d: float, half_life: float, after_days: int) -> float:
+    """The planted RR averaged over ``after_days`` days from the position's start."""
+    if after_days <= 0 or d == 0:
+        return 1.0
+    k = math.log(2) / (half_life * DAYS_PER_MONTH)
+    mean_remaining = (1 - math.exp(-k * after_days)) / (k * after_days)
+    return 1.0 - d * mean_remaining
+
+
+def score(published: Path, truth_path: Path) -> Scores:
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    model = truth["offence_model"]
+    table = model["deterrence_by_class_and_area"]
+    cams = {c["point_id"]: c for c in truth["cameras"]}
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        return _score(con, truth, table, cams)
+    finally:
+        con.close()
+
+
+def _deterrence(cam: dict[str, Any], cls: str, area: str, table: dict[str, dict[str, float]]) -> float:
+    """d for a class at a kind of place: the planted table times the camera's strength."""
+    if cam["operator"] != "wbizk" or cam["kind"] not in {"city_monitoring", "multisensor"}:
+        return 0.0
+    last_area = cam["area_type"]
+    strength = cam["deterrence_at_install"]["property"] / table["property"][last_area]
+    return min(0.9, table[cls][area] * strength)
+
+
+def _score(con: Any, truth: dict[str, Any], table: dict[str, Any], cams: dict[str, Any]) -> Scores:
+    s = Scores()
+    truth_cls = {v: k for k, v in CLASS_OF_TRUTH.items()}
+    positions = {
+        vid: (pid, pno, kind)
+        for vid, pid, pno, kind in con.execute(
+            "select camera_point_version_id, camera_point_id, position_no, camera_kind from marts.dim_camera_point"
+        ).fetchall()
+    }
+    area = dict(con.execute(
+        "select distinct camera_point_version_id, area_type from marts.mart_camera_effect").fetchall())
+
+    def planted_area(vid: str) -> str | None:
+        pid, pno, _ = positions[vid]
+        cam = cams.get(pid)
+        return cam["positions"][pno - 1]["area_type"] if cam and pno <= len(cam["positions"]) else None
+
+    agree = [area[v] == planted_area(v) for v in area if planted_area(v)]
+    s.area_type_agreement = sum(agree) / len(agree)
+
+    # pooled deterrence: the estimator's own weights (expected treated count after)
+    effects = con.execute(
+        """select camera_point_version_id, offence_class, before_days, after_days, treated_before, treated_after,
+                  control_before, control_after, rate_ratio_ci_low, rate_ratio_ci_high, has_enough_data,
+                  is_local_shift
+           from marts.mart_camera_effect"""
+    ).fetchall()
+    group_w: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    ci_hits = ci_n = enough = 0
+    for vid, cls, bdays, adays, tb, _ta, cb, ca, lo, hi, has_enough, shifted in effects:
+        enough += bool(has_enough)
+        pid, _, kind = positions[vid]
+        cam, parea = cams.get(pid), planted_area(vid)
+        if cam is None or parea is None or kind not in {"city_monitoring", "multisensor"}:
+            continue
+        planted = _planted_mean_rr(_deterrence(cam, truth_cls[cls], parea, table), cam["half_life_months"], adays)
+        if bdays >= 180 and adays >= 180 and cb > 0 and not shifted:
+            w = tb * ca / cb
+            acc = group_w[(area[vid], cls)]
+            acc[0] += w * planted
+            acc[1] += w
+        if has_enough and cls == "instrumental_property":
+            ci_n += 1
+            ci_hits += lo <= planted <= hi
+    s.enough_data_share = enough / max(1, len(effects))
+    s.per_camera_ci_coverage = ci_hits / max(1, ci_n)
+    s.per_camera_judged = ci_n
+    for a, cls, n, expected, rr, lo, hi in con.execute(
+        """select area_type, offence_class, camera_positions, expected_after, rate_ratio, rate_ratio_ci_low,
+                  rate_ratio_ci_high from marts.mart_camera_effect_by_area order by 1, 2"""
+    ).fetchall():
+        wsum, w = group_w.get((a, cls), (0.0, 0.0))
+        if w == 0 or rr is None:
+            continue
+        s.pooled.append({
+            "area_type": a, "offence_class": cls, "positions": n, "expected_after": expected,
+            "rate_ratio": rr, "ci_low": lo, "ci_high": hi, "planted": wsum / w,
+            # ~150 expected offences give a log-RR standard error near 0.1 (with the control ring):
+            # below that a difference of 0.1 is not resolvable
+            "scored": expected >= 150,
+        })
+
+    s.displacement = _displacement(con, cams)
+    s.fade = _fade(con, cams)
+    s.hotspot_recall, s.hotspots_planted = _hotspots(con, truth)
+    return s
+
+
+def _displacement(con: Any, cams: dict[str, Any]) -> dict[str, float]:
+    rows = con.execute(
+        """select camera_point_id, is_displacement_significant, coverage_before, buffer_before
+           from marts.mart_displacement where offence_scope = 'instrumental' and period_no = 1"""
+    ).fetchall()
+    tp = fp = fn = tn = 0
+    rises, resolvable = [], []
+    for pid, significant, cov_b, buf_b in rows:
+        cam = cams.get(pid)
+        if cam is None:
+            continue
+        planted = cam["displacement_share"] > 0
+        tp += planted and significant
+        fp += (not planted) and significant
+        fn += planted and not significant
+        tn += (not planted) and not significant
+        if planted and buf_b:
+            # displaced = share × offences deterred in coverage; deterred ≈ d × coverage count
+            d = cam["deterrence_at_install"]["property"]
+            rises.append(cam["displacement_share"] * d * cov_b / buf_b)
+            # two-sided 95 % on a log ratio of four Poisson counts of about these sizes
+            resolvable.append(math.exp(1.96 * math.sqrt(2 / buf_b + 2 / max(1, 5 * buf_b))) - 1)
+    return {
+        "precision": tp / max(1, tp + fp),
+        "recall": tp / max(1, tp + fn),
+        "false_positive_rate": fp / max(1, fp + tn),
+        "planted": tp + fn,
+        "not_planted": fp + tn,
+        "planted_ring_increase": sum(rises) / max(1, len(rises)),
+        "resolvable_ring_increase": sorted(resolvable)[len(resolvable) // 2] if resolvable else float("nan"),
+    }
+
+
+def _fade(con: Any, cams: dict[str, Any]) -> dict[str, float]:
+    rows = con.execute(
+        """select distinct d.camera_point_id, d.is_faded, d.fade_evidence
+           from marts.mart_effect_decay d
+           inner join marts.dim_camera_point p on p.camera_point_version_id = d.camera_point_version_id
+           where p.is_current"""
+    ).fetchall()
+    flagged = [cams[p]["is_faded_at_end"] for p, f, _ in rows if f and p in cams]
+    judgeable = [(cams[p]["is_faded_at_end"], bool(f)) for p, f, ev in rows
+                 if p in cams and f is not None and not ev.startswith("no clear effect")]
+    faded_all = [bool(f) for p, f, _ in rows if p in cams and cams[p]["is_faded_at_end"]]
+    faded_judgeable = [f for planted, f in judgeable if planted]
+    return {
+        "precision": sum(flagged) / max(1, len(flagged)),
+        "flagged": len(flagged),
+        "judgeable": len(judgeable),
+        "recall_judgeable": sum(faded_judgeable) / max(1, len(faded_judgeable)),
+        "recall_all": sum(faded_all) / max(1, len(faded_all)),
+        "faded_planted": len(faded_all),
+    }
+
+
+def _hotspots(con: Any, truth: dict[str, Any]) -> tuple[float, int]:
+    hot = con.execute(
+        """select period_year, offence_class, centroid_easting_m, centroid_northing_m
+           from marts.mart_hotspots where is_hotspot_95"""
+    ).fetchall()
+    by_year_class: dict[tuple[int, str], list[tuple[float, float]]] = defaultdict(list)
+    for year, cls, e, n in hot:
+        by_year_class[(year, cls)].append((e, n))
+    found = 0
+    for h in truth["hotspots"]:
+        reach = max(250.0, 1.5 * h["sigma_m"])
+        found += any(
+            math.hypot(e - h["easting"], n - h["northing"]) <= reach
+            for c in h["classes"] for e, n in by_year_class.get((h["year"], CLASS_OF_TRUTH[c]), [])
+        )
+    return found / max(1, len(truth["hotspots"])), len(truth["hotspots"])
