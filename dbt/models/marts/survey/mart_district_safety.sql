@@ -8,7 +8,9 @@
     Recorded: offences of the wave's half-year (spring wave: January–June, autumn:
     July–December) per 1,000 registered residents. The gap compares the two as z-scores
     across the districts of the wave: positive where residents feel less safe than the
-    records alone would suggest. -#}
+    records alone would suggest. Places marked as dangerous are counted in the district
+    where they lie (any respondent may mark any place), per km² of the district; a
+    count of points carries no respondent's answers, so it is not suppressed. -#}
 with responses as (
     select * from {{ ref('stg_survey__responses') }}
 ),
@@ -23,6 +25,14 @@ boundaries as (
 
 offences as (
     select * from {{ ref('int_offences_classified') }}
+),
+
+marked as (
+    -- places marked as dangerous, counted where they lie (not where the respondent lives)
+    select wave, district_id, count(*) as unsafe_places_marked
+    from {{ ref('fct_unsafe_place') }}
+    where district_id is not null
+    group by wave, district_id
 ),
 
 waves as (
@@ -107,11 +117,14 @@ combined as (
         perceived.mean_safe_night,
         perceived.effective_n,
         coalesce(recorded.offences_recorded, 0) as offences_recorded,
-        1000.0 * coalesce(recorded.offences_recorded, 0) / districts.population_2019 as offences_per_1000
+        1000.0 * coalesce(recorded.offences_recorded, 0) / districts.population_2019 as offences_per_1000,
+        coalesce(marked.unsafe_places_marked, 0) as unsafe_places_marked,
+        coalesce(marked.unsafe_places_marked, 0) / districts.area_km2 as unsafe_places_per_km2
     from waves
     cross join districts
     left join perceived on perceived.wave = waves.wave and perceived.district_id = districts.district_id
     left join recorded on recorded.wave = waves.wave and recorded.district_id = districts.district_id
+    left join marked on marked.wave = waves.wave and marked.district_id = districts.district_id
 ),
 
 final as (
@@ -135,6 +148,8 @@ final as (
         case when not is_suppressed then effective_n end as effective_n,
         offences_recorded,
         offences_per_1000,
+        unsafe_places_marked,
+        unsafe_places_per_km2,
         case when not is_suppressed then
             (unsafe_night_share - avg(unsafe_night_share) filter (where not is_suppressed) over w)
                 / nullif(stddev_samp(unsafe_night_share) filter (where not is_suppressed) over w, 0)
