@@ -118,6 +118,17 @@ def monthly_report(cfg: Settings, month: date) -> Path:
             select classification, count(*) as alerts, round(avg(call_duration_s), 1) as mean_call_s
             from marts.fct_sos_alert where pressed_date >= ? and pressed_date < ?
             group by all order by classification""", [first, nxt])
+        # the state of the cameras as of the build, not of the month: what to act on now
+        faded = _table(con, """
+            select distinct camera_point_id, latest_year_since_position as years_at_position,
+                   round(first_year_rate_ratio, 2) as first_year_rr, round(latest_year_rate_ratio, 2) as latest_rr,
+                   fade_evidence
+            from marts.mart_effect_decay where is_faded order by camera_point_id""", [])
+        plan = _table(con, """
+            select move_rank, camera_point_id, from_location_name, to_area_type,
+                   round(to_latitude, 5) as to_latitude, round(to_longitude, 5) as to_longitude,
+                   round(offences_prevented_per_year, 1) as offences_prevented_per_year, evidence
+            from marts.mart_relocation_plan order by move_rank""", [])
         build_id = _build_id(con)
     finally:
         con.close()
@@ -126,6 +137,8 @@ def monthly_report(cfg: Settings, month: date) -> Path:
         ("camera_points", "Offences within 150 m of camera points (before / after installation)", *cameras),
         ("interventions", "City Guard interventions from camera observation, by category", *interventions),
         ("sos_alerts", "SOS-point alerts, by classification", *sos),
+        ("faded_cameras", "Cameras whose deterrent effect has faded (mart_effect_decay)", *faded),
+        ("relocation_plan", "Recommended camera moves (exact covering-location optimisation)", *plan),
     ])
 
 
