@@ -126,3 +126,97 @@ def test_patrol_layer_exports_as_geojson_in_wgs84(demo_warehouse: Settings, tmp_
         assert feature["properties"]["hour_of_week"] == 118  # Friday 22:00
         ring = feature["geometry"]["coordinates"][0]
         assert all(19.7 < lon < 20.3 and 49.9 < lat < 50.2 for lon, lat in ring)  # Kraków, lon/lat order
+
+
+def _relocation_module():
+    import importlib.util
+
+    from ingestion.config import REPO_ROOT
+
+    path = REPO_ROOT / "dbt" / "models" / "intermediate" / "planning" / "int_relocation_solution.py"
+    spec = importlib.util.spec_from_file_location("int_relocation_solution", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_relocation_ilp_matches_a_brute_force_search_for_one_move(demo_warehouse: Settings) -> None:
+    """With K = 1 every (camera, site) pair can be tried by hand: the ILP must find the best."""
+    solver = _relocation_module()
+    con = duckdb.connect(str(demo_warehouse.warehouse_path), read_only=True)
+    demand = con.execute("select * from intermediate.int_relocation_demand").df()
+    sites = con.execute("select * from intermediate.int_relocation_sites").df()
+    decay = con.execute("select * from marts.mart_effect_decay").df()
+    horizon = con.execute("select max(occurred_date) from marts.fct_incident").fetchone()[0]
+    published_moves = con.execute("select count(*), min(solver_status), max(moves_requested) "
+                                  "from marts.mart_relocation_plan").fetchone()
+    con.close()
+    assert published_moves == (5, "optimal", 5)
+
+    penalty = 0.5
+    best_ilp = solver.plan(demand, sites, decay, horizon, k=1, penalty=penalty)
+    assert len(best_ilp) == 1
+
+    value = dict(zip(demand["demand_id"], demand["weighted_value"], strict=True))
+    cams = sites[sites["site_kind"] == "camera"].reset_index(drop=True)
+    cands = sites[sites["site_kind"] == "candidate"].reset_index(drop=True)
+    r, _, _ = solver.camera_remaining(cams, decay, horizon)
+    # every square's strongest and second-strongest camera today
+    first: dict[str, tuple[float, int]] = {}
+    second: dict[str, float] = {}
+    for j, ids in enumerate(cams["covered_demand_ids"]):
+        for d in ids:
+            if r[j] > first.get(d, (0.0, -1))[0]:
+                second[d] = first.get(d, (0.0, -1))[0]
+                first[d] = (r[j], j)
+            else:
+                second[d] = max(second.get(d, 0.0), r[j])
+    base = sum(value[d] * b for d, (b, _) in first.items())
+    # moving camera j loses what only it gave; a site s gains what it adds over today,
+    # plus, where j was a square's strongest camera, what j's leaving leaves to add
+    loss = np.zeros(len(cams))
+    for d, (b, j) in first.items():
+        loss[j] += value[d] * (b - second.get(d, 0.0))
+    gain = np.zeros(len(cands))
+    objective = np.zeros((len(cams), len(cands)))
+    for s, ids in enumerate(cands["covered_demand_ids"]):
+        for d in ids:
+            b, j = first.get(d, (0.0, -1))
+            gain[s] += value[d] * (1 - b)
+            if j >= 0:
+                objective[j, s] += value[d] * (b - second.get(d, 0.0))
+        gain[s] -= penalty * (not cands.at[s, "has_infrastructure"])
+    objective += base - loss[:, None] + gain[None, :]
+    brute = float(objective.max())  # all len(cams) × len(cands) single moves
+    assert best_ilp["plan_objective"].iloc[0] == pytest.approx(brute, rel=1e-6, abs=1e-6)
+    print(f"\nK = 1 over {len(cams)} cameras × {len(cands)} sites: ILP {best_ilp['plan_objective'].iloc[0]:.4f} "
+          f"= brute force {brute:.4f}; moves {best_ilp['camera_point_id'].iloc[0]} → {best_ilp['to_site_id'].iloc[0]}")
+
+
+def test_school_routes_sos_sites_and_respondent_facts(demo_warehouse: Settings) -> None:
+    """Places are covered iff a camera in service is within 150 m; every SOS candidate is a
+    camera point; respondent-level facts stay out of the researchers' copy."""
+    con = duckdb.connect(str(demo_warehouse.published_path), read_only=True)
+    wrong = con.execute("""
+        select count(*) from marts.mart_school_route_coverage s
+        where s.is_covered <> exists (
+            select 1 from marts.dim_camera_point c
+            where c.is_current and c.camera_kind in ('city_monitoring', 'multisensor')
+              and (c.easting_m - s.easting_m) ^ 2 + (c.northing_m - s.northing_m) ^ 2 <= 150 ^ 2)""").fetchone()[0]
+    kinds = dict(con.execute("select poi_kind, count(*) from marts.dim_poi group by 1").fetchall())
+    sos = con.execute("select count(*), count(*) filter (where is_pilot_recommendation), "
+                      "count(*) filter (where cost_variant = 'existing infrastructure' and is_pilot_recommendation) "
+                      "from marts.mart_sos_siting").fetchone()
+    schemas = {s for (s,) in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+    con.close()
+    wh = duckdb.connect(str(demo_warehouse.warehouse_path), read_only=True)
+    respondents, marks = wh.execute("select (select count(*) from restricted.fct_survey_response), "
+                                    "(select count(*) from restricted.fct_unsafe_place)").fetchone()
+    density = wh.execute("select sum(unsafe_places_marked) from marts.mart_district_safety").fetchone()[0]
+    located = wh.execute("select count(*) from restricted.fct_unsafe_place where district_id is not null").fetchone()[0]
+    wh.close()
+    assert wrong == 0
+    assert kinds["transfer_node"] > 50 and kinds["school"] > 50 and kinds["commercial"] > 0  # GTFS + places layer
+    assert sos[0] > 0 and sos[1] == sos[2] == 1  # one pilot, on existing fibre and power
+    assert schemas == {"marts", "meta"}  # `restricted` is never published
+    assert respondents > 0 and marks > 0 and density == located
