@@ -30,8 +30,9 @@ stop: ## stop the demo's Airflow (from another shell)
 
 test: $(STAMP) $(MANIFEST) ## ruff, then every test (unit, DAG integrity, integration, end to end)
 	$(VENV)/bin/ruff check .
-	# two workers: the end-to-end tests spend most of their time waiting on Airflow's scheduler
-	$(VENV)/bin/pytest -n 2 --dist loadfile -rP
+	# two workers: the embedded-Airflow tests (one after the other, mostly waiting on the
+	# scheduler) on one, the city-scale validity run and the rest on the other (tests/conftest.py)
+	$(VENV)/bin/pytest -n 2 --dist loadgroup --no-loadscope-reorder -rP
 
 lint: $(STAMP) ## ruff only
 	$(VENV)/bin/ruff check .

@@ -44,9 +44,16 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
+    from ingestion.pipeline import BuildFailed, model_docs
     from ingestion.validation import publish_data_docs
 
-    print(f"Data Docs: {publish_data_docs(settings().gx_root)}")
+    cfg = settings()
+    print(f"Data Docs (ingestion validation): {publish_data_docs(cfg.gx_root)}")
+    try:
+        print(f"dbt docs (models, columns, tests, lineage, exposures): {model_docs(cfg)}")
+    except BuildFailed as e:
+        print(e, file=sys.stderr)
+        return 1
     return 0
 
 
@@ -169,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quarantined", action="store_true", help="also loaded deliveries that had quarantined rows")
     p.set_defaults(func=_replay)
 
-    p = sub.add_parser("docs", help="render the Great Expectations Data Docs (HTML) and print where")
+    p = sub.add_parser("docs", help="render the Great Expectations Data Docs and the dbt docs site (HTML), print where")
     p.set_defaults(func=_docs)
 
     p = sub.add_parser("build", help="dbt build (models and tests), then publish read-only")

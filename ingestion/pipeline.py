@@ -305,6 +305,17 @@ def run_dbt(cfg: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, env=dbt_env(cfg), text=True, capture_output=True, check=False)
 
 
+def model_docs(cfg: Settings) -> Path:
+    """dbt's documentation site for the warehouse as one self-contained HTML file:
+    every model, column, test, exposure and the lineage graph, with the catalog read
+    from the built warehouse (run after a build)."""
+    release_in_process_dbt()
+    proc = run_dbt(cfg, "docs", "generate", "--static")
+    if proc.returncode:
+        raise BuildFailed(f"dbt docs generate failed:\n{_dbt_failures(proc.stdout + proc.stderr)}")
+    return cfg.data_dir / "dbt" / "target" / "static_index.html"
+
+
 class BuildFailed(RuntimeError):
     """dbt build failed; the published warehouse is left as it was."""
 

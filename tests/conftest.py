@@ -69,3 +69,22 @@ def airflow_db() -> Path:
     subprocess.run([airflow, "pools", "set", "duckdb_writer", "1", "single DuckDB writer"],
                    check=True, capture_output=True)
     return Path(os.environ["AIRFLOW_HOME"])
+
+
+# The two embedded-Airflow files run one after the other on one worker (each starts a
+# standalone Airflow), the city-scale validity run starts at once on the other, and
+# every other file stays whole on one worker (its module and session fixtures built
+# once): `pytest -n 2 --dist loadgroup --no-loadscope-reorder` (the Makefile).
+LONG_GROUPS = ("embedded_airflow", "city_scale")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+    def rank(item: pytest.Item) -> int:
+        group = item.get_closest_marker("xdist_group").args[0]
+        return LONG_GROUPS.index(group) if group in LONG_GROUPS else len(LONG_GROUPS)
+
+    items.sort(key=rank)  # stable: collection order within each rank

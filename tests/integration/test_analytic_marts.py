@@ -220,3 +220,15 @@ def test_school_routes_sos_sites_and_respondent_facts(demo_warehouse: Settings) 
     assert sos[0] > 0 and sos[1] == sos[2] == 1  # one pilot, on existing fibre and power
     assert schemas == {"marts", "meta"}  # `restricted` is never published
     assert respondents > 0 and marks > 0 and density == located
+
+
+def test_dbt_docs_site_documents_every_mart_and_exposure(demo_warehouse: Settings) -> None:
+    from ingestion.pipeline import model_docs
+
+    site = model_docs(demo_warehouse)
+    html = site.read_text(encoding="utf-8")
+    for name in ("mart_relocation_plan", "mart_displacement", "mart_effect_decay", "security_monthly_report",
+                 "patrol_layer", "dim_poi", "Weighted Displacement Quotient"):
+        assert name in html, name
+    catalog = json.loads((site.parent / "catalog.json").read_text(encoding="utf-8"))
+    assert "model.krakow_safety.mart_sos_siting" in catalog["nodes"]  # columns read from the built warehouse

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("embedded_airflow")]
 
 
 def _free_port() -> int:

@@ -30,7 +30,7 @@ from tests.integration.test_end_to_end import CAMERAS, EXPECTED
 from tests.integration.test_end_to_end import _deliver as deliver_hand_fixture
 from tests.integration.test_operations import _Inbox
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("embedded_airflow")]
 REDIS_URL = os.environ.get("KSP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 

@@ -35,7 +35,7 @@ import pytest
 
 from ingestion.config import Settings, settings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("city_scale")]
 
 
 @pytest.fixture(scope="module")
