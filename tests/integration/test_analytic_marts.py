@@ -62,8 +62,8 @@ def test_no_spatial_join_is_a_nested_loop(demo_warehouse: Settings) -> None:
     predicate evaluated in a nested-loop, merge or cross-product join fails the test."""
     compiled = demo_warehouse.data_dir / "dbt" / "target" / "compiled" / "krakow_safety" / "models"
     models = sorted(p for p in compiled.rglob("*.sql") if SPATIAL.search(p.read_text()))
-    assert {p.stem for p in models} >= {"int_police_incidents_located", "dim_grid_cell", "mart_hotspots",
-                                       "mart_camera_incidents_monthly", "mart_district_safety"}
+    assert {p.stem for p in models} >= {"int_police_incidents_located", "int_offences_classified", "dim_grid_cell",
+                                       "mart_hotspots", "mart_camera_incidents_monthly", "int_camera_offence_pairs"}
     con = connect(demo_warehouse.warehouse_path, demo_warehouse, spatial=True, read_only=True)
     con.execute(f"attach '{demo_warehouse.ledger_path}' as ledger (read_only)")
     report = []

@@ -1,6 +1,7 @@
 {#- Police, City Guard and MCPU records as one stream of located offences, each with
-    its analytic class from the taxonomy seed; codes the seed does not know are kept
-    as `unclassified` and flagged. -#}
+    its analytic class from the taxonomy seed (codes the seed does not know are kept
+    as `unclassified` and flagged) and its district: as delivered or located by Police
+    and MCPU, from the boundaries for the City Guard (macros/districts_of_points.sql). -#}
 with police as (
     select * from {{ ref('int_police_incidents_located') }}
 ),
@@ -15,6 +16,10 @@ mcpu as (
 
 taxonomy as (
     select * from {{ ref('offence_taxonomy') }}
+),
+
+districts as (
+    select * from {{ ref('stg_reference__district_boundaries') }}
 ),
 
 unioned as (
@@ -59,12 +64,27 @@ unioned as (
     from mcpu
 ),
 
+-- records delivered without a district (the City Guard's) get the one holding the point
+unplaced as (
+    select
+        source_system || ':' || source_record_id as offence_id,
+        easting_m,
+        northing_m,
+        st_point(easting_m, northing_m) as point_geom
+    from unioned
+    where district_id is null and easting_m is not null
+),
+
+{{ districts_of_points('unplaced', 'offence_id') }},
+
 classified as (
     select
-        unioned.*,
+        unioned.* exclude (district_id),
+        coalesce(unioned.district_id, in_district.district_id) as district_id,
         coalesce(taxonomy.offence_class, 'unclassified') as offence_class,
         taxonomy.offence_class is null as is_unknown_code
     from unioned
+    left join in_district on in_district.offence_id = unioned.source_system || ':' || unioned.source_record_id
     left join taxonomy
         on unioned.source_system = taxonomy.source_system
         and unioned.legal_code = taxonomy.legal_code

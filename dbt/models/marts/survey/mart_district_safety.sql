@@ -19,10 +19,6 @@ districts as (
     select * from {{ ref('dim_district') }}
 ),
 
-boundaries as (
-    select * from {{ ref('stg_reference__district_boundaries') }}
-),
-
 offences as (
     select * from {{ ref('int_offences_classified') }}
 ),
@@ -68,27 +64,13 @@ perceived as (
     group by wave, district_id
 ),
 
--- records without a district (the City Guard's) get the district whose boundary holds them
-unlocated as (
-    select offence_id, occurred_date, easting_m, northing_m
-    from offences
-    where district_id is null
-),
-
 located as (
-    select offence_id, occurred_date, district_id
+    -- each offence's half-year, the period a wave asks about
+    select
+        district_id,
+        make_date(year(occurred_date), case when month(occurred_date) <= 6 then 1 else 7 end, 1) as period_start
     from offences
     where district_id is not null
-
-    union all
-
-    select
-        unlocated.offence_id,
-        unlocated.occurred_date,
-        boundaries.district_id
-    from unlocated
-    inner join boundaries
-        on st_contains(boundaries.boundary_geom, st_point(unlocated.easting_m, unlocated.northing_m))
 ),
 
 recorded as (
@@ -97,9 +79,7 @@ recorded as (
         located.district_id,
         count(*) as offences_recorded
     from waves
-    inner join located
-        on located.occurred_date >= waves.period_start
-        and located.occurred_date < waves.period_start + interval 6 month
+    inner join located on located.period_start = waves.period_start
     group by waves.wave, located.district_id
 ),
 
