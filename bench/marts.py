@@ -157,7 +157,8 @@ def _moved(c: str, id_col: str | None, e: str, n: str) -> str:
     shift = {e: ("e", 1.0), n: ("n", 1.0), "longitude": ("e", 71555.0), "latitude": ("n", 111320.0)}
     if c in shift:
         axis, per_degree = shift[c]
-        return f"{c} + case when k = 0 then 0 else ((hash({key}, k, '{axis}') % 251)::integer - 125) / {per_degree} end as {c}"
+        metres = f"((hash({key}, k, '{axis}') % 251)::integer - 125)"
+        return f"{c} + case when k = 0 then 0 else {metres} / {per_degree} end as {c}"
     if c == id_col:
         return f"case when k = 0 then {c} else {c} || '-' || k end as {c}"
     if c == "_line":
