@@ -6,12 +6,18 @@ with offences as (
     select * from {{ ref('int_offences_classified') }}
 ),
 
-gridded as (
-    select offence_id, cell_id from {{ ref('int_offences_gridded') }}
-),
-
 cells as (
     select cell_id, district_id from {{ ref('dim_grid_cell') }}
+),
+
+-- the cell by the same arithmetic as int_offences_gridded (no join on 50 million ids);
+-- null outside the grid
+celled as (
+    select
+        offences.*,
+        'E' || floor(offences.easting_m / {{ var('grid_cell_m') }})::integer
+            || 'N' || floor(offences.northing_m / {{ var('grid_cell_m') }})::integer as candidate_cell_id
+    from offences
 ),
 
 final as (
@@ -27,11 +33,10 @@ final as (
         offences.is_unknown_code,
         offences.easting_m,
         offences.northing_m,
-        gridded.cell_id,
+        cells.cell_id,
         coalesce(offences.district_id, cells.district_id) as district_id
-    from offences
-    left join gridded on gridded.offence_id = offences.offence_id
-    left join cells on cells.cell_id = gridded.cell_id
+    from celled as offences
+    left join cells on cells.cell_id = offences.candidate_cell_id
 )
 
 select * from final
