@@ -2,7 +2,9 @@
     join (DuckDB's SPATIAL_JOIN on ST_DWithin), after which coverage (≤ 150 m), the
     displacement ring (150–400 m) and the control ring (500–1,000 m) are plain filters
     on the distance: a ring written as two ST_DWithin in a join condition would be a
-    nested loop over all pairs. -#}
+    nested loop over all pairs. `is_in_any_coverage` marks offences within 150 m of any
+    camera position (of any time): the control rings leave them out, so no camera's own
+    effect leaks into another's control. -#}
 with positions as (
     select
         camera_point_version_id,
@@ -23,7 +25,7 @@ offences as (
     where easting_m is not null
 ),
 
-final as (
+paired as (
     select
         positions.camera_point_version_id,
         positions.camera_point_id,
@@ -33,6 +35,19 @@ final as (
         st_distance(positions.point_geom, offences.point_geom) as distance_m
     from positions
     inner join offences on st_dwithin(positions.point_geom, offences.point_geom, 1000)
+),
+
+-- offences within 150 m of any camera position, ever: never control for another camera
+covered as (
+    select distinct offence_id from paired where distance_m <= 150
+),
+
+final as (
+    select
+        paired.*,
+        covered.offence_id is not null as is_in_any_coverage
+    from paired
+    left join covered on covered.offence_id = paired.offence_id
 )
 
 select * from final

@@ -3,8 +3,8 @@
     Treated area: within 150 m of the camera. Control area: the 500–1,000 m ring around
     the same camera (same neighbourhood, beyond the 150–400 m ring where displacement
     would land, so displaced offences do not flatter the estimate), less the coverage
-    of every other camera position held during the windows (its effect would leak into
-    the control). Windows: the 12
+    of every camera position (int_camera_offence_pairs.is_in_any_coverage: another
+    camera's effect would leak into the control). Windows: the 12
     months before the position was taken (installation or move) and the 12 months
     after, cut at the next move or removal and at the data horizon; rates are per day,
     so unequal windows compare fairly.
@@ -62,27 +62,6 @@ windows as (
     cross join horizon
 ),
 
--- offences another camera covered (within 150 m of a position held at any time during
--- this position's windows) are not control: that camera's own effect would leak in
-covers as (
-    select pairs.offence_id, pairs.camera_point_id, positions.valid_from, positions.valid_to
-    from pairs
-    inner join positions on positions.camera_point_version_id = pairs.camera_point_version_id
-    where pairs.distance_m <= 150
-),
-
-contaminated as (
-    select distinct control.camera_point_version_id, control.offence_id
-    from pairs as control
-    inner join windows on windows.camera_point_version_id = control.camera_point_version_id
-    inner join covers
-        on covers.offence_id = control.offence_id
-        and covers.camera_point_id <> control.camera_point_id
-    where control.distance_m >= 500
-        and covers.valid_from < windows.after_end
-        and coalesce(covers.valid_to, date '9999-12-31') > windows.before_start
-),
-
 counted as (
     select
         windows.camera_point_version_id,
@@ -91,10 +70,10 @@ counted as (
                          and pairs.occurred_date < windows.before_end) as treated_before,
         count(*) filter (where pairs.distance_m <= 150 and pairs.occurred_date >= windows.after_start
                          and pairs.occurred_date < windows.after_end) as treated_after,
-        count(*) filter (where pairs.distance_m >= 500 and contaminated.offence_id is null
+        count(*) filter (where pairs.distance_m >= 500 and not pairs.is_in_any_coverage
                          and pairs.occurred_date >= windows.before_start
                          and pairs.occurred_date < windows.before_end) as control_before,
-        count(*) filter (where pairs.distance_m >= 500 and contaminated.offence_id is null
+        count(*) filter (where pairs.distance_m >= 500 and not pairs.is_in_any_coverage
                          and pairs.occurred_date >= windows.after_start
                          and pairs.occurred_date < windows.after_end) as control_after,
         count(*) filter (where pairs.distance_m > 150 and pairs.distance_m <= 400
@@ -105,9 +84,6 @@ counted as (
                          and pairs.occurred_date < windows.after_end) as ring_after
     from windows
     inner join pairs on pairs.camera_point_version_id = windows.camera_point_version_id
-    left join contaminated
-        on contaminated.camera_point_version_id = pairs.camera_point_version_id
-        and contaminated.offence_id = pairs.offence_id
     group by all
 ),
 

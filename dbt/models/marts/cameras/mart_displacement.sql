@@ -2,7 +2,8 @@
     per camera position, period and offence scope.
 
     Areas around the camera: A, the coverage (≤ 150 m); B, the buffer ring where
-    displaced offences would land (150–400 m); C, the control ring (500–1,000 m).
+    displaced offences would land (150–400 m); C, the control ring (500–1,000 m) less
+    every camera's coverage (int_camera_offence_pairs.is_in_any_coverage).
     Periods: the 12 months before the position was taken against each later year
     (`period_no` 1 = first 12 months after, 2 = the next, ...), cut at the next move or
     removal and at the data horizon. Scopes: each offence class, and `instrumental`
@@ -77,9 +78,11 @@ counted as (
         count(*) filter (where scoped.distance_m > 150 and scoped.distance_m <= 400
                          and scoped.occurred_date >= open_periods.after_start
                          and scoped.occurred_date < open_periods.after_end) as buffer_after,
-        count(*) filter (where scoped.distance_m >= 500 and scoped.occurred_date < open_periods.before_end
+        count(*) filter (where scoped.distance_m >= 500 and not scoped.is_in_any_coverage
+                         and scoped.occurred_date < open_periods.before_end
                          and scoped.occurred_date >= open_periods.before_start) as control_before,
-        count(*) filter (where scoped.distance_m >= 500 and scoped.occurred_date >= open_periods.after_start
+        count(*) filter (where scoped.distance_m >= 500 and not scoped.is_in_any_coverage
+                         and scoped.occurred_date >= open_periods.after_start
                          and scoped.occurred_date < open_periods.after_end) as control_after
     from open_periods
     inner join scoped on scoped.camera_point_version_id = open_periods.camera_point_version_id

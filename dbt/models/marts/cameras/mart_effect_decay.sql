@@ -9,11 +9,10 @@
     log RR_latest / log RR_1 (1 = as strong as in the first year, 0 = gone), read only
     when the first year showed an effect (RR_1 < 1).
 
-    Faded (stated rule): the position has at least two years of data, its first year
-    showed an effect whose interval excludes 1, and in its latest year the effect is at
-    most {{ var('faded_below') }} of the first year's (point estimate) — or the latest
-    year's interval includes 1 while the first's did not and the point estimate is
-    below half the first year's. `fade_evidence` spells out the figures. -#}
+    Faded (stated rule, the definition of fading applied to the estimate): the position
+    has at least two years of data, its first year showed an effect whose interval
+    excludes 1, and in its latest year the effect is at most {{ var('faded_below') }}
+    of the first year's. `fade_evidence` spells out the figures. -#}
 with yearly as (
     select * from {{ ref('mart_displacement') }}
     where offence_scope = 'instrumental'
@@ -67,7 +66,6 @@ flagged as (
             when latest_period_no < 2 then null
             when not first_year_effect_clear then false
             else remaining_effect_share <= {{ var('faded_below') }}
-                or (not latest_year_effect_clear and remaining_effect_share < 0.5)
         end as is_faded
     from judged
 ),
