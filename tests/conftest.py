@@ -78,6 +78,7 @@ def airflow_db() -> Path:
 LONG_GROUPS = ("embedded_airflow", "city_scale")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist turns the groups into node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if not item.get_closest_marker("xdist_group"):
