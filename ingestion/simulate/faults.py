@@ -168,9 +168,12 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
     # 5. a corrected re-delivery of a month: three records re-qualified
     corrected = late / "police" / corr_file.name.replace(".csv", "_korekta1.csv")
     with _editing(corr_file, "cp1250", ";", target=corrected) as (header, rows):
-        changed = _pick(rng, rows, 3)
+        # only records that are not robberies already, so each correction is a change
+        q = header.index("kwalifikacja")
+        others = [i for i, row in enumerate(rows) if row[q] != "art. 280 § 1 kk"]
+        changed = [others[k] for k in _pick(rng, [rows[i] for i in others], 3)]
         for i in changed:
-            rows[i][header.index("kwalifikacja")] = "art. 280 § 1 kk"
+            rows[i][q] = "art. 280 § 1 kk"
     faults.append(
         {
             "kind": "corrected_redelivery",

@@ -48,28 +48,33 @@ def test_every_file_imports_with_one_dag(bag) -> None:
 
 
 # Parse each file as Airflow's DAG processor does: a process with Airflow already
-# imported forks one child per file; the child's CPU time is what the file costs.
+# imported forks one child per file; the child's CPU time is what the file costs. Best
+# of three children per file: CPU time, too, inflates when the other test worker keeps
+# both cores busy, and the cost of the file is its least.
 _PARSE = r"""
 import json, os, resource, sys, time
 import airflow.sdk, airflow.models  # what the processor has loaded before it forks
 from airflow.dag_processing.dagbag import DagBag
 out = {}
 for path in sys.argv[1:]:
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        t0 = time.process_time()
-        bag = DagBag(path)
-        cpu = time.process_time() - t0
-        os.write(w, json.dumps({"cpu": cpu, "errors": list(bag.import_errors), "dags": len(bag.dags)}).encode())
-        os._exit(0)
-    os.close(w)
-    data = b""
-    while chunk := os.read(r, 65536):
-        data += chunk
-    os.waitpid(pid, 0)
-    out[os.path.basename(path)] = json.loads(data)
+    runs = []
+    for _ in range(3):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            t0 = time.process_time()
+            bag = DagBag(path)
+            cpu = time.process_time() - t0
+            os.write(w, json.dumps({"cpu": cpu, "errors": list(bag.import_errors), "dags": len(bag.dags)}).encode())
+            os._exit(0)
+        os.close(w)
+        data = b""
+        while chunk := os.read(r, 65536):
+            data += chunk
+        os.waitpid(pid, 0)
+        runs.append(json.loads(data))
+    out[os.path.basename(path)] = min(runs, key=lambda run: run["cpu"])
 print("RESULT" + json.dumps(out))
 """
 
@@ -78,7 +83,7 @@ def test_parse_cpu_time_per_dag_file_under_a_second() -> None:
     files = sorted(str(p) for p in DAGS.glob("*.py"))
     proc = subprocess.run([sys.executable, "-c", _PARSE, *files], capture_output=True, text=True, check=True)
     result = json.loads(proc.stdout.split("RESULT", 1)[1])
-    print("\nDAG file parse, CPU seconds in a forked child (as the DAG processor does):")
+    print("\nDAG file parse, CPU seconds in a forked child (as the DAG processor does; best of 3):")
     for name, r in sorted(result.items(), key=lambda kv: -kv[1]["cpu"]):
         print(f"  {name:<30} {r['cpu']:6.3f} s  {r['dags']} DAG")
     assert all(r["errors"] == [] and r["dags"] == 1 for r in result.values())

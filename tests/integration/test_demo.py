@@ -35,8 +35,8 @@ def test_demo_publishes_the_mart_from_dropped_files(tmp_path: Path) -> None:
     })
     ksp = Path(sys.executable).parent / "ksp"
     started = time.monotonic()
-    proc = subprocess.run([str(ksp), "demo", "--exit-when-done", "--timeout", "1500"], env=env,
-                          capture_output=True, text=True, timeout=1600, check=False)
+    proc = subprocess.run([str(ksp), "demo", "--exit-when-done", "--timeout", "2400"], env=env,
+                          capture_output=True, text=True, timeout=2500, check=False)
     elapsed = time.monotonic() - started
     print(proc.stdout[-4000:])
     assert proc.returncode == 0, proc.stderr[-4000:]

@@ -21,10 +21,10 @@ def test_police_reaches_its_staging_and_everything_built_on_offences_only() -> N
     assert not reached & {"stg_survey__responses", "stg_sos_alerts__alerts", "fct_sos_alert", "dim_district"}
 
 
-def test_sos_alerts_reach_only_the_alert_fact_and_the_calendar() -> None:
+def test_sos_alerts_reach_only_the_alert_fact_the_calendar_and_the_sos_siting() -> None:
     # dim_date spans every fact's dates, SOS alerts included
     assert _names(dbt_graph.downstream_of_sources(settings(), ["sos_alerts"])) == {
-        "stg_sos_alerts__alerts", "fct_sos_alert", "dim_date"}
+        "stg_sos_alerts__alerts", "fct_sos_alert", "dim_date", "mart_sos_siting"}
 
 
 def test_every_landed_source_is_a_dbt_source() -> None:
