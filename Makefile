@@ -32,7 +32,7 @@ test: $(STAMP) $(MANIFEST) ## ruff, then every test (unit, DAG integrity, integr
 	$(VENV)/bin/ruff check .
 	# two workers: the embedded-Airflow tests (one after the other, mostly waiting on the
 	# scheduler) on one, the city-scale validity run and the rest on the other (tests/conftest.py)
-	$(VENV)/bin/pytest -n 2 --dist loadgroup --no-loadscope-reorder -rP
+	$(VENV)/bin/pytest -n 2 --dist loadgroup --no-loadscope-reorder -rfEP
 
 lint: $(STAMP) ## ruff only
 	$(VENV)/bin/ruff check .

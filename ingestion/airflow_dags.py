@@ -9,7 +9,6 @@ the DAG processor parses these files every few seconds.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -79,14 +78,8 @@ def ingest_dag(source: str, doc_md: str) -> DAG:
 
 
 def build_dag(sources: list[str], doc_md: str) -> DAG:
-    """``build_warehouse``: one Airflow task per dbt node (Cosmos), then publish."""
-    os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")  # no calls home from the city's servers
-    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
-
+    """``build_warehouse``: plan what changed, one ``dbt build`` over it, then publish."""
     cfg = settings()
-    if not cfg.dbt_manifest_path.exists():
-        raise FileNotFoundError(f"{cfg.dbt_manifest_path} is missing: run `make setup` (or `ksp manifest`)")
     landed = [landed_asset(cfg, s) for s in sources]
     schedule = landed[0]
     for asset in landed[1:]:
@@ -104,77 +97,49 @@ def build_dag(sources: list[str], doc_md: str) -> DAG:
         doc_md=doc_md,
     )
     def _build() -> None:
-        dbt = DbtTaskGroup(
-            group_id="dbt",
-            project_config=ProjectConfig(dbt_project_path=cfg.dbt_project_dir,
-                                         manifest_path=cfg.dbt_manifest_path, env_vars=cfg.dbt_env(),
-                                         install_dbt_deps=False),
-            profile_config=ProfileConfig(profile_name="ksp", target_name="dev",
-                                         profiles_yml_filepath=cfg.dbt_project_dir / "profiles.yml"),
-            # in-process dbt (no interpreter start per node); `dbt build --select <node>` runs
-            # the node and its tests, so a failed test stops everything downstream of it
-            # "buildable": a node's task runs the tests whose other parents are built before it
-            # (a relationship test runs with the later model, not with the dimension it points at)
-            execution_config=ExecutionConfig(execution_mode=ExecutionMode.LOCAL,
-                                              invocation_mode=InvocationMode.DBT_RUNNER,
-                                              test_indirect_selection=TestIndirectSelection.BUILDABLE),
-            render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD,
-                                       emit_datasets=False),
-            operator_args={
-                "pool": WRITER_POOL,
-                "priority_weight": 1,
-                "weight_rule": "absolute",
-                # a node whose parents were skipped (unchanged) still runs; a failed parent stops it
-                "trigger_rule": "none_failed",
-            },
-            default_args={**args, "retries": 1},
-        )
-
-        # every dbt node's task, by the node's manifest id
-        node_tasks = {t.extra_context["dbt_node_config"]["unique_id"]: t.task_id
-                      for t in dbt.children.values() if hasattr(t, "extra_context")}
-
-        @task.branch(pool=WRITER_POOL, priority_weight=1, weight_rule="absolute")
-        def plan_build(triggering_asset_events: Any = None, ti: Any = None) -> list[str]:
-            """Follow only the dbt nodes the changed landing tables reach (all of them on a manual run).
-
-            A branch: the scheduler marks the other nodes skipped without starting them.
-            """
+        @task(pool=WRITER_POOL, priority_weight=1, weight_rule="absolute")
+        def plan_build(triggering_asset_events: Any = None) -> dict[str, Any]:
+            """Only the dbt nodes the changed landing tables reach (everything on a manual run,
+            a first build, after a failed build or a changed dbt project)."""
             from ingestion.pipeline import plan_build as plan
 
             changed = sorted({a.name.removeprefix("landed_") for a in (triggering_asset_events or {})})
-            p = plan(settings(), changed)
-            ti.xcom_push(key="plan", value=p)
-            selected = node_tasks.values() if p["full"] else [node_tasks[n] for n in p["nodes"] if n in node_tasks]
-            return [*sorted(selected), "publish_warehouse"]
+            return plan(settings(), changed)
 
-        @task(pool=WRITER_POOL, outlets=[published_asset(cfg)], trigger_rule="none_failed",
-              priority_weight=1, weight_rule="absolute")
-        def publish_warehouse(ti: Any = None) -> dict[str, Any]:
+        # one retry: a failed test fails again, a lock or a killed worker does not
+        @task(pool=WRITER_POOL, priority_weight=1, weight_rule="absolute", retries=1)
+        def dbt_build(plan: dict[str, Any], ti: Any = None) -> str:
+            """``dbt build`` (models, seeds and every test) of the planned nodes in one dbt process;
+            a failed model or test skips what depends on it and fails the task, naming them.
+            Per-node results: ``ops.build_nodes`` and ``ksp status``."""
+            from ingestion.pipeline import run_build
+
+            return run_build(settings(), plan["build_id"], plan["select"], attempt=ti.try_number)
+
+        @task(pool=WRITER_POOL, outlets=[published_asset(cfg)], priority_weight=1, weight_rule="absolute")
+        def publish_warehouse(plan: dict[str, Any], summary: str) -> dict[str, Any]:
             """Copy the marts to a new read-only file and swap it in (readers never see a half build)."""
             from ingestion.pipeline import finish_build, publish
 
             c = settings()
-            plan = ti.xcom_pull(task_ids="plan_build", key="plan")
             published_at = publish(c, plan["build_id"])
-            finish_build(c, plan["build_id"], "success", plan["reason"], published_at)
+            finish_build(c, plan["build_id"], "success", f"{plan['reason']}: {summary}", published_at)
             return {"build_id": plan["build_id"], "published_path": str(c.published_path)}
 
-        @task(trigger_rule="one_failed", retries=0)
+        @task(pool=WRITER_POOL, trigger_rule="one_failed", retries=0)
         def record_failed_build(ti: Any = None) -> None:
-            """A dbt node or test failed: the published warehouse stays as it was."""
+            """The build failed: the published warehouse stays as it was."""
             from ingestion.pipeline import finish_build
 
-            plan = ti.xcom_pull(task_ids="plan_build", key="plan")
+            plan = ti.xcom_pull(task_ids="plan_build")
             if plan:
-                finish_build(settings(), plan["build_id"], "failed", "a dbt node or test failed; see the run")
+                finish_build(settings(), plan["build_id"], "failed",
+                             "a dbt node or test failed; see ops.build_nodes and the dbt_build log")
             raise RuntimeError("dbt build failed; the published warehouse is unchanged")
 
         plan = plan_build()
-        published = publish_warehouse()
-        # the plan is directly upstream of every node, so that it can skip any of them
-        plan >> [*dbt.children.values(), published]
-        dbt >> published
-        [dbt, published] >> record_failed_build()
+        summary = dbt_build(plan)
+        published = publish_warehouse(plan, summary)
+        [summary, published] >> record_failed_build()
 
     return _build()

@@ -59,7 +59,6 @@ def airflow_env(cfg: Settings) -> dict[str, str]:
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
         "AIRFLOW__API__PORT": str(api_port()),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url()}/execution/",
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "GX_ANALYTICS_ENABLED": "False",
         # the demo replays the simulator's history: the calendar DAGs (deadlines for today's
         # deliveries, reports) start paused; unpause or backfill them in the UI

@@ -58,6 +58,18 @@ create table if not exists ops.builds (
     message      varchar,
     published_at timestamptz
 );
+-- what dbt did with each node (model, seed, test) in a build, from its run_results.json
+create table if not exists ops.build_nodes (
+    build_id       varchar not null,
+    attempt        integer not null,
+    unique_id      varchar not null,
+    resource_type  varchar not null,
+    name           varchar not null,
+    status         varchar not null,   -- success | error | skipped | pass | fail | warn
+    execution_s    double,
+    message        varchar,
+    primary key (build_id, attempt, unique_id)
+);
 create or replace view ops.current_deliveries as
 select *
 from ops.load_ledger

@@ -370,34 +370,78 @@ def plan_build(cfg: Settings, changed_sources: list[str]) -> dict[str, Any]:
               else "dbt project changed" if manifest_changed or not cfg.warehouse_path.exists() else "")
     nodes = None if reason else sorted(dbt_graph.downstream_of_sources(cfg, changed_sources))
     plan = {"build_id": build_id, "changed_sources": changed_sources, "full": bool(reason),
-            "reason": reason or f"only what depends on {', '.join(changed_sources)}", "nodes": nodes}
+            "reason": reason or f"only what depends on {', '.join(changed_sources)}", "nodes": nodes,
+            # dbt's own selector for the same nodes: each changed source and everything below it
+            "select": None if reason else [f"source:{s}.{s}+" for s in changed_sources]}
     log.info("build %s plan: %s (%s nodes)", build_id, plan["reason"],
              "all" if nodes is None else len(nodes))
     return plan
 
 
 def build(cfg: Settings) -> dict[str, Any]:
-    """``dbt build`` (models and tests) in one dbt process, then publish (``ksp build``)."""
+    """``dbt build`` of the whole project, then publish (``ksp build``)."""
     build_id = start_build(cfg)
     status, message, published_at = "failed", "", None
     try:
-        proc = run_dbt(cfg, "build")
-        output = proc.stdout + proc.stderr
-        log.info("dbt build output:\n%s", output)
-        if proc.returncode == 0:
-            published_at = publish(cfg, build_id)
-            status, message = "success", _dbt_summary(output)
-        else:
-            message = _dbt_failures(output)
+        message = run_build(cfg, build_id)
+        published_at = publish(cfg, build_id)
+        status = "success"
+    except BuildFailed as e:
+        message = str(e)
+        raise
     except BaseException as e:  # record the failure, then let it propagate
         message = f"{type(e).__name__}: {e}"
         raise
     finally:
         finish_build(cfg, build_id, status, message, published_at)
-    if status != "success":
-        raise BuildFailed(f"dbt build failed (build {build_id}); the published warehouse is "
-                          f"unchanged.\n{message}")
     return {"build_id": build_id, "status": status, "published_path": str(cfg.published_path)}
+
+
+def run_build(cfg: Settings, build_id: str, select: list[str] | None = None, attempt: int = 1) -> str:
+    """One ``dbt build`` process over the selected nodes (all without a selection).
+
+    One process, not one per node: DuckDB has a single writer, so per-node processes
+    could never run side by side and each paid dbt's start-up (docs/architecture.md).
+    dbt's own graph order still holds: a failed model or test skips everything
+    downstream of it. What dbt did with every node goes to ``ops.build_nodes``.
+    Returns dbt's summary line; raises ``BuildFailed`` naming the failed nodes.
+    """
+    target = cfg.data_dir / "dbt" / "target"
+    (target / "run_results.json").unlink(missing_ok=True)
+    proc = run_dbt(cfg, "build", *(["--select", *select] if select else []))
+    output = proc.stdout + proc.stderr
+    log.info("dbt build output:\n%s", output)
+    nodes = _record_nodes(cfg, build_id, attempt, target / "run_results.json")
+    if proc.returncode == 0:
+        return _dbt_summary(output)
+    failed = [f"{n[2]} {n[1]}: {n[3]}" for n in nodes if n[3] in ("error", "fail")]
+    skipped = sum(n[3] == "skipped" for n in nodes)
+    raise BuildFailed(
+        f"dbt build failed (build {build_id}); the published warehouse is unchanged.\n"
+        + ("\n".join(failed) + f"\n{skipped} node(s) downstream skipped\n" if failed else "")
+        + _dbt_failures(output))
+
+
+def _record_nodes(cfg: Settings, build_id: str, attempt: int, run_results: Path) -> list[tuple]:
+    """Keep dbt's per-node results of this attempt in ``ops.build_nodes``."""
+    import json
+
+    if not run_results.exists():  # dbt stopped before running anything (e.g. a compilation error)
+        return []
+    rows = []
+    for r in json.loads(run_results.read_text())["results"]:
+        uid = r["unique_id"]
+        kind, _project, *rest = uid.split(".")
+        name = rest[-1] if kind == "unit_test" else rest[0]  # a data test's id ends in a hash
+        rows.append((build_id, attempt, uid, kind, name, r["status"], r.get("execution_time"),
+                     (r.get("message") or "")[:2000]))
+    con = _open_ledger(cfg)
+    try:
+        con.execute("delete from ops.build_nodes where build_id = ? and attempt = ?", [build_id, attempt])
+        con.executemany("insert into ops.build_nodes values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    finally:
+        con.close()
+    return [(r[2], r[4], r[3], r[5]) for r in rows]
 
 
 def _dbt_summary(output: str) -> str:

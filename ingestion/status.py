@@ -21,7 +21,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 def collect(cfg: Settings, *, wait_seconds: float = 30.0) -> dict[str, Any]:
     """Read the ledger read-only; while a writer holds it, wait up to ``wait_seconds``."""
     if not cfg.ledger_path.exists():
-        return {"ledger": [], "per_source": [], "refused": [], "quarantine": [], "builds": [],
+        return {"ledger": [], "per_source": [], "refused": [], "quarantine": [], "builds": [], "failed_nodes": [],
                 "published": _published(cfg)}
     deadline = time.monotonic() + wait_seconds
     while True:
@@ -63,6 +63,13 @@ def collect(cfg: Settings, *, wait_seconds: float = 30.0) -> dict[str, Any]:
                        finished_at::varchar as finished_at, message,
                        published_at::varchar as published_at
                 from ops.builds order by started_at desc limit 5"""),
+            # dbt's failed nodes in those builds (ops.build_nodes holds every node's result)
+            "failed_nodes": _rows(con, """
+                select build_id, resource_type, name, status, message from ops.build_nodes
+                where status in ('error', 'fail') and build_id in (
+                    select build_id from ops.builds order by started_at desc limit 5)
+                qualify attempt = max(attempt) over (partition by build_id)
+                order by build_id, name"""),
             "published": _published(cfg),
             "data_docs": str(data_docs_index(cfg.gx_root)) if data_docs_index(cfg.gx_root).exists() else None,
         }
@@ -107,6 +114,8 @@ def render(report: dict[str, Any]) -> str:
         out.append("  (none yet)")
     for b in report["builds"]:
         out.append(f"  {b['started_at'][:19]}  {b['status']:<8} {b['message'] or ''}")
+        out += [f"      {n['status']}: {n['resource_type']} {n['name']}: {(n['message'] or '')[:160]}"
+                for n in report.get("failed_nodes", []) if n["build_id"] == b["build_id"]]
     if report.get("data_docs"):
         out.append(f"Data Docs (validation results): {report['data_docs']}")
     pub = report["published"]

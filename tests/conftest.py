@@ -28,7 +28,6 @@ os.environ.update({
     # one copy of the spatial extension for the whole session
     "KSP_DUCKDB_EXTENSION_DIR": str(_SESSION / "duckdb_extensions"),
     "GX_ANALYTICS_ENABLED": "False",
-    "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
     # retries still happen, with backoff, but in fractions of a second
     "KSP_RETRY_DELAY_SECONDS": "0.2",
 })

@@ -1,5 +1,5 @@
-"""A failed dbt test in the Cosmos-rendered build stops everything downstream of it and
-publishes nothing (real ``dag.test()``, real dbt, real DuckDB)."""
+"""A failed dbt test in the build stops everything downstream of it and publishes
+nothing (real ``dag.test()``, real dbt, real DuckDB)."""
 
 from __future__ import annotations
 
@@ -40,14 +40,20 @@ def test_failed_test_stops_its_dependants_and_the_publication(cfg: Settings, air
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
 
     assert run.state == "failed"
-    assert states["dbt.stg_police__incidents_model_build"] == "failed"
-    for downstream in ("int_police_incidents_located", "int_offences_classified", "mart_camera_incidents_monthly",
-                       "mart_district_safety"):
-        assert states[f"dbt.{downstream}_model_build"] == "upstream_failed", downstream
-    assert states["dbt.stg_survey__responses_model_build"] == "success"  # unrelated nodes still build
+    assert states["dbt_build"] == "failed"
     assert states["publish_warehouse"] == "upstream_failed"
     assert states["record_failed_build"] == "failed"
     assert not c.published_path.exists()
     con = duckdb.connect(str(c.ledger_path), read_only=True)
     assert con.execute("select status from ops.builds").fetchall() == [("failed",)]
+    # what dbt did with each node, per attempt (the task retries once)
+    nodes = dict(con.execute("select name, status from ops.build_nodes where attempt = 1 and "
+                             "resource_type in ('model', 'test')").fetchall())
+    attempts = con.execute("select count(distinct attempt) from ops.build_nodes").fetchone()[0]
     con.close()
+    assert nodes["assert_no_police_incident_in_march"] == "fail"
+    for downstream in ("int_police_incidents_located", "int_offences_classified", "mart_camera_incidents_monthly",
+                       "mart_district_safety"):
+        assert nodes[downstream] == "skipped", downstream
+    assert nodes["stg_survey__responses"] == "success"  # unrelated nodes still build
+    assert attempts == 2

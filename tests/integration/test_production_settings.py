@@ -51,7 +51,6 @@ def test_compose_init_command_and_an_ingest_run_on_postgresql(tmp_path: Path, me
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db,
-        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "KSP_DATA_DIR": str(tmp_path / "data"),
     })
     init = subprocess.run(["bash", "-c", init_command], env=env, capture_output=True, text=True, check=False)
