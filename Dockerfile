@@ -11,5 +11,5 @@ COPY dbt ./dbt
 COPY expectations ./expectations
 RUN uv sync --frozen --no-dev --extra production
 ENV KSP_DATA_DIR=/data AIRFLOW_HOME=/data/airflow AIRFLOW__CORE__DAGS_FOLDER=/opt/ksp/dags
-# the dbt manifest Cosmos renders the build DAG from, parsed once into the image
+# the dbt manifest the build plan reads, parsed once into the image
 RUN KSP_DATA_DIR=/tmp/ksp ksp manifest

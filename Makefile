@@ -47,7 +47,7 @@ $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/pip install --quiet uv==$(UV_VERSION)
 
-# Cosmos renders the build DAG from dbt's manifest, so DAG parsing never runs dbt
+# the build plan reads dbt's parsed manifest, so DAG parsing never runs dbt
 $(MANIFEST): $(STAMP) $(DBT_FILES)
 	$(VENV)/bin/ksp manifest --force
 

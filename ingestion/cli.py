@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hour", type=int, help="only this hour of the week (0 = Monday 00:00)")
     p.set_defaults(func=_export)
 
-    p = sub.add_parser("manifest", help="dbt parse into the manifest Cosmos renders the build DAG from")
+    p = sub.add_parser("manifest", help="dbt parse into the manifest the build plan reads")
     p.add_argument("--force", action="store_true", help="even if it is newer than every dbt file")
     p.set_defaults(func=_manifest)
 

@@ -83,7 +83,7 @@ class Settings:
             reports_dir=_path("KSP_REPORTS_DIR", data / "reports"),
             # SOS events published one by one on the event channel gather here per hour
             stream_dir=_path("KSP_STREAM_DIR", data / "stream"),
-            # written by `ksp manifest` (make setup); Cosmos renders the dbt graph from it
+            # written by `ksp manifest` (make setup); the build plan reads the dbt graph from it
             dbt_manifest_path=_path("KSP_DBT_MANIFEST", REPO_ROOT / "dbt" / "target" / "manifest.json"),
             # raw delivered bytes (names in notes, plates in refused files) are kept this long
             retention_days=int(os.environ.get("KSP_RETENTION_DAYS", "90")),
@@ -104,10 +104,9 @@ class Settings:
     def dbt_env(self) -> dict[str, str]:
         """The variables dbt reads through ``env_var()`` in ``dbt/profiles.yml``.
 
-        Named apart from the settings above (``DBT_KSP_*``, not ``KSP_*``): Cosmos copies
-        a task's dbt variables into ``os.environ`` for its lineage parser and never takes
-        them out, and a copied ``KSP_WAREHOUSE_PATH`` would silently override the next
-        settings read in that process.
+        Named apart from the settings above (``DBT_KSP_*``, not ``KSP_*``), so that a dbt
+        variable copied into a task's environment can never override the next settings
+        read in that process (Cosmos, used until issue 7, did exactly that).
         """
         return {
             "DBT_KSP_WAREHOUSE_PATH": str(self.warehouse_path),

@@ -1,10 +1,11 @@
 """The dbt graph as Airflow sees it: the parsed manifest and what a change must rebuild.
 
-Cosmos renders one Airflow task per dbt node from ``dbt/target/manifest.json`` (no
-``dbt ls`` while the DAG processor parses, so parsing stays fast). When ``landed_police``
-fires, only the nodes downstream of the ``ledger.police`` source need rebuilding: this
-module computes that set from the manifest's child map, and the build DAG skips the
-other nodes, whose tables are already correct.
+``dbt/target/manifest.json`` is parsed once (``make setup`` / ``ksp manifest``), so
+nothing runs dbt while the DAG processor parses. When ``landed_police`` fires, only
+the nodes downstream of the ``ledger.police`` source need rebuilding: the build DAG
+selects them with dbt's ``source:police.police+`` and this module counts the same
+set from the manifest's child map for the build's log; the other tables are already
+correct.
 """
 
 from __future__ import annotations

@@ -73,7 +73,6 @@ def _sha256(path: Path) -> str:
 
 
 def _open_ledger(cfg: Settings):
-    release_in_process_dbt()  # dbt-duckdb in this process may still have the ledger attached
     cfg.ensure_dirs()
     con = connect(cfg.ledger_path, cfg)
     ledger.init(con, SOURCES.values())
@@ -309,7 +308,6 @@ def model_docs(cfg: Settings) -> Path:
     """dbt's documentation site for the warehouse as one self-contained HTML file:
     every model, column, test, exposure and the lineage graph, with the catalog read
     from the built warehouse (run after a build)."""
-    release_in_process_dbt()
     proc = run_dbt(cfg, "docs", "generate", "--static")
     if proc.returncode:
         raise BuildFailed(f"dbt docs generate failed:\n{_dbt_failures(proc.stdout + proc.stderr)}")
@@ -458,21 +456,6 @@ def _dbt_failures(output: str) -> str:
 PUBLISHED_SCHEMAS = ("marts",)
 
 
-def release_in_process_dbt() -> None:
-    """Close the DuckDB database that dbt's in-process runner may still hold in this process.
-
-    Cosmos runs dbt inside the task process; when tasks share a process (``dag.test()``),
-    dbt-duckdb's cached environment would keep the warehouse locked for the publisher.
-    """
-    module = sys.modules.get("dbt.adapters.duckdb.connections")
-    if module is None:
-        return
-    manager = module.DuckDBConnectionManager
-    if manager._ENV is not None:
-        manager._ENV.close()
-    manager.close_all_connections()
-
-
 def publish(cfg: Settings, build_id: str) -> datetime:
     """Copy the marts into a new file and swap it in atomically.
 
@@ -481,7 +464,6 @@ def publish(cfg: Settings, build_id: str) -> datetime:
     open reader keeps its old copy until it closes. Only marts are published: staging
     and intermediate layers stay with the data engineers.
     """
-    release_in_process_dbt()
     target = cfg.published_path
     tmp = target.with_name(f".{target.name}.{build_id}.tmp")
     tmp.unlink(missing_ok=True)

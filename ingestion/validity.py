@@ -21,6 +21,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import duckdb
@@ -81,7 +82,8 @@ class Scores:
             f"recall {d['recall']:.2f}, false-positive rate {d['false_positive_rate']:.3f} "
             f"({d['planted']:.0f} planted, {d['not_planted']:.0f} not); the planted displacement raises the "
             f"ring's count by {d['planted_ring_increase']:.1%} on average, while the smallest rise a "
-            f"95 % test resolves with a year's counts is {d['resolvable_ring_increase']:.1%}",
+            f"95 % test resolves with a year's counts is {d['resolvable_ring_increase']:.1%}; the recall "
+            f"these counts allow at the mart's significance level (mean power) is {d['expected_recall']:.2f}",
             f"fade: precision {f['precision']:.2f}, recall {f['recall_judgeable']:.2f} among the "
             f"{f['judgeable']:.0f} current positions whose first-year effect the data resolve "
             f"(recall {f['recall_all']:.2f} over all {f['faded_planted']:.0f} faded positions in the mart)",
@@ -202,12 +204,13 @@ def _score(con: Any, truth: dict[str, Any], table: dict[str, Any], cams: dict[st
 
 def _displacement(con: Any, cams: dict[str, Any]) -> dict[str, float]:
     rows = con.execute(
-        """select camera_point_id, is_displacement_significant, coverage_before, buffer_before
+        """select camera_point_id, is_displacement_significant, coverage_before, buffer_before,
+                  ln(buffer_rate_ratio_ci_high / buffer_rate_ratio_ci_low) / (2 * 1.959964) as se
            from marts.mart_displacement where offence_scope = 'instrumental' and period_no = 1"""
     ).fetchall()
     tp = fp = fn = tn = 0
-    rises, resolvable = [], []
-    for pid, significant, cov_b, buf_b in rows:
+    rises, resolvable, power = [], [], []
+    for pid, significant, cov_b, buf_b, se in rows:
         cam = cams.get(pid)
         if cam is None:
             continue
@@ -222,6 +225,8 @@ def _displacement(con: Any, cams: dict[str, Any]) -> dict[str, float]:
             rises.append(cam["displacement_share"] * d * cov_b / buf_b)
             # two-sided 95 % on a log ratio of four Poisson counts of about these sizes
             resolvable.append(math.exp(1.96 * math.sqrt(2 / buf_b + 2 / max(1, 5 * buf_b))) - 1)
+            if se:  # the chance that the mart's one-sided 97.5 % rule sees this camera's planted rise
+                power.append(NormalDist().cdf(math.log1p(rises[-1]) / se - 1.959964))
     return {
         "precision": tp / max(1, tp + fp),
         "recall": tp / max(1, tp + fn),
@@ -230,6 +235,8 @@ def _displacement(con: Any, cams: dict[str, Any]) -> dict[str, float]:
         "not_planted": fp + tn,
         "planted_ring_increase": sum(rises) / max(1, len(rises)),
         "resolvable_ring_increase": sorted(resolvable)[len(resolvable) // 2] if resolvable else float("nan"),
+        # the recall a perfect test at the mart's level could expect from these counts
+        "expected_recall": sum(power) / max(1, len(power)),
     }
 
 

@@ -44,7 +44,7 @@ def _restore_environment():
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> Path:
-    """The manifest Cosmos renders the build DAG from (``make test`` writes it; this keeps it current)."""
+    """The manifest the build plan reads (``make test`` writes it; this keeps it current)."""
     from ingestion.dbt_graph import write_manifest
 
     return write_manifest(settings())
