@@ -28,6 +28,8 @@ from ingestion.assets import WRITER_POOL
 from ingestion.config import REPO_ROOT, Settings
 
 USER = "admin"
+# sqlite3's busy timeout for Airflow's metadata database (airflow_env)
+SQLITE_CONNECT_ARGS = {"timeout": 60}
 
 
 def api_port() -> int:
@@ -66,6 +68,10 @@ def airflow_env(cfg: Settings) -> dict[str, str]:
     }
     for key, value in defaults.items():
         env.setdefault(key, value)
+    if env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite"):
+        # SQLite has one writer: a CLI command (a backfill) waits for the scheduler's
+        # transaction instead of failing with "database is locked" after 5 s
+        env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS", "ingestion.demo.SQLITE_CONNECT_ARGS")
     return env
 
 

@@ -9,6 +9,7 @@ import re
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 
 from ingestion.config import Settings
@@ -140,6 +141,24 @@ def _relocation_module():
     return module
 
 
+def _busiest_squares(demand: pd.DataFrame, sites: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Candidate rows as int_relocation_sites writes them: the n squares whose 150 m
+    neighbourhood holds the most value, each with the squares it would cover."""
+    from scipy.spatial import cKDTree
+
+    xy = demand[["easting_m", "northing_m"]].to_numpy()
+    covered = cKDTree(xy).query_ball_point(xy, r=150.0)
+    value = demand["weighted_value"].to_numpy()
+    order = sorted(range(len(demand)), key=lambda i: (-value[covered[i]].sum(), demand.at[i, "demand_id"]))[:n]
+    ids = demand["demand_id"].to_numpy()
+    rows = pd.DataFrame({
+        "site_id": ids[order], "site_kind": "candidate",
+        "easting_m": demand["easting_m"].to_numpy()[order], "northing_m": demand["northing_m"].to_numpy()[order],
+        "has_infrastructure": [i % 3 == 0 for i in range(len(order))],
+        "covered_demand_ids": [list(ids[covered[i]]) for i in order]})
+    return rows.reindex(columns=sites.columns)
+
+
 def test_relocation_ilp_matches_a_brute_force_search_for_one_move(demo_warehouse: Settings) -> None:
     """With K = 1 every (camera, site) pair can be tried by hand: the ILP must find the best."""
     solver = _relocation_module()
@@ -151,7 +170,16 @@ def test_relocation_ilp_matches_a_brute_force_search_for_one_move(demo_warehouse
     published_moves = con.execute("select count(*), min(solver_status), max(moves_requested) "
                                   "from marts.mart_relocation_plan").fetchone()
     con.close()
-    assert published_moves == (5, "optimal", 5)
+    # at demo scale (a few offences per group) no pooled effect is resolved, so nothing is
+    # preventable and the plan is honestly empty; the city-scale validity test checks K moves
+    resolved = (demand["weighted_value"] > 0).any()
+    assert published_moves == ((5, "optimal", 5) if resolved else (0, None, None))
+    if not resolved:
+        # the optimiser itself is checked on the demo's real geometry, valuing every
+        # offence of the last year, with the 50 busiest squares as candidate sites
+        demand = demand.assign(preventable_per_year=demand["offences_last_year"].astype(float),
+                               weighted_value=demand["offences_last_year"].astype(float))
+        sites = pd.concat([sites, _busiest_squares(demand, sites, 50)], ignore_index=True)
 
     penalty = 0.5
     best_ilp = solver.plan(demand, sites, decay, horizon, k=1, penalty=penalty)

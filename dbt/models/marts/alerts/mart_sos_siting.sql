@@ -21,49 +21,33 @@
 with cameras as (
     select
         camera_point_id,
+        camera_point_version_id,
         location_name,
         district_id,
         has_fibre,
         has_power,
-        st_point(easting_m, northing_m) as point_geom,
         easting_m,
         northing_m
     from {{ ref('dim_camera_point') }}
     where is_current and camera_kind in ('city_monitoring', 'multisensor')
 ),
 
-places as (
-    select poi_kind, st_geomfromtext(geometry_wkt_epsg2180) as poi_geom from {{ ref('dim_poi') }}
-),
-
-near as (
-    select
-        cameras.camera_point_id,
-        count(*) filter (where places.poi_kind = 'playground'
-                         and st_distance(cameras.point_geom, places.poi_geom) <= 150) as playgrounds_150m,
-        count(*) filter (where places.poi_kind = 'park'
-                         and st_distance(cameras.point_geom, places.poi_geom) <= 150) as parks_150m,
-        count(*) filter (where places.poi_kind in ('transfer_node', 'loop')
-                         and st_distance(cameras.point_geom, places.poi_geom) <= 250) as transit_nodes_250m,
-        count(*) filter (where places.poi_kind = 'commercial'
-                         and st_distance(cameras.point_geom, places.poi_geom) <= 300) as commercial_streets_300m
-    from cameras
-    inner join places on st_dwithin(cameras.point_geom, places.poi_geom, 500)
-    group by cameras.camera_point_id
+-- what lies around each position: one spatial join, in int_camera_position_context
+context as (
+    select * from {{ ref('int_camera_position_context') }}
 ),
 
 kinds as (
     select
-        cameras.*,
+        cameras.* exclude (camera_point_version_id),
         case
-            when coalesce(near.playgrounds_150m, 0) > 0 then 'playground'
-            when coalesce(near.parks_150m, 0) > 0 then 'park'
-            when {{ area_type('near.transit_nodes_250m', 'near.commercial_streets_300m', 'cameras.point_geom') }}
-                in ('transit', 'commercial') then 'busy_street'
+            when context.playgrounds_150m > 0 then 'playground'
+            when context.parks_150m > 0 then 'park'
+            when context.area_type in ('transit', 'commercial') then 'busy_street'
             else 'residential_street'
         end as place_kind
     from cameras
-    left join near on near.camera_point_id = cameras.camera_point_id
+    inner join context on context.camera_point_version_id = cameras.camera_point_version_id
 ),
 
 pilot_points as (

@@ -130,10 +130,10 @@ estimated as (
 logged as (
     select
         *,
-        ln((treated_after + k) / after_days) - ln((treated_before + k) / before_days)
-            - ln((control_after + k) / after_days) + ln((control_before + k) / before_days) as log_rate_ratio,
-        sqrt(1 / (treated_before + k) + 1 / (treated_after + k)
-             + 1 / (control_before + k) + 1 / (control_after + k)) as log_rate_ratio_se
+        {{ log_rate_ratio('treated_after', 'treated_before', 'control_after', 'control_before', k='k') }}
+            as log_rate_ratio,
+        {{ log_rate_ratio_se('treated_after', 'treated_before', 'control_after', 'control_before', k='k') }}
+            as log_rate_ratio_se
     from estimated
 ),
 
@@ -177,10 +177,10 @@ final as (
         coalesce(shifts.is_hotspot_shift, false)
             -- the 150–400 m ring moved against the control beyond chance: far more than
             -- displacement (a few per cent) could explain, so the neighbourhood itself changed
-            or abs(ln((logged.ring_after + 0.5) / (logged.ring_before + 0.5))
-                   - ln((logged.control_after + 0.5) / (logged.control_before + 0.5)))
-               > 1.959964 * sqrt(1 / (logged.ring_after + 0.5) + 1 / (logged.ring_before + 0.5)
-                                 + 1 / (logged.control_after + 0.5) + 1 / (logged.control_before + 0.5))
+            or abs({{ log_rate_ratio('logged.ring_after', 'logged.ring_before',
+                                     'logged.control_after', 'logged.control_before') }})
+               > 1.959964 * {{ log_rate_ratio_se('logged.ring_after', 'logged.ring_before',
+                                                 'logged.control_after', 'logged.control_before') }}
             as is_local_shift
     from logged
     inner join context on context.camera_point_version_id = logged.camera_point_version_id

@@ -110,10 +110,10 @@ measured as (
             - counted.coverage_before / nullif(counted.control_before, 0) as success_measure,
         counted.buffer_after / nullif(counted.control_after, 0)
             - counted.buffer_before / nullif(counted.control_before, 0) as buffer_displacement_measure,
-        ln((counted.buffer_after + 0.5) / (counted.buffer_before + 0.5))
-            - ln((counted.control_after + 0.5) / (counted.control_before + 0.5)) as log_buffer_ratio,
-        sqrt(1 / (counted.buffer_after + 0.5) + 1 / (counted.buffer_before + 0.5)
-             + 1 / (counted.control_after + 0.5) + 1 / (counted.control_before + 0.5)) as log_buffer_ratio_se
+        {{ log_rate_ratio('counted.buffer_after', 'counted.buffer_before',
+                          'counted.control_after', 'counted.control_before') }} as log_buffer_ratio,
+        {{ log_rate_ratio_se('counted.buffer_after', 'counted.buffer_before',
+                             'counted.control_after', 'counted.control_before') }} as log_buffer_ratio_se
     from counted
     inner join open_periods
         on open_periods.camera_point_version_id = counted.camera_point_version_id

@@ -30,10 +30,9 @@ rated as (
         coverage_after,
         control_before,
         control_after,
-        ln((coverage_after + 0.5) / (coverage_before + 0.5))
-            - ln((control_after + 0.5) / (control_before + 0.5)) as log_rr,
-        sqrt(1 / (coverage_after + 0.5) + 1 / (coverage_before + 0.5)
-             + 1 / (control_after + 0.5) + 1 / (control_before + 0.5)) as log_rr_se,
+        {{ log_rate_ratio('coverage_after', 'coverage_before', 'control_after', 'control_before') }} as log_rr,
+        {{ log_rate_ratio_se('coverage_after', 'coverage_before', 'control_after', 'control_before') }}
+            as log_rr_se,
         max(period_no) over (partition by camera_point_version_id) as latest_period_no
     from yearly
 ),
