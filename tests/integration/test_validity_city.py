@@ -6,15 +6,17 @@ the scores.
 Thresholds follow what the statistics can resolve at these counts, not what happens
 to pass:
 - pooled rate ratios are scored where about 150 or more offences were expected in
-  coverage after installation. Each is compared with the planted RR averaged over the
-  same windows: it agrees when within 0.1, or, where its 95 % (quasi-Poisson) interval
-  is wider than that, when the interval holds the planted RR. Over ~14 groups a 95 %
-  interval misses about once by chance, so at most one may disagree; none may resolve
-  the wrong sign; and the effect on property crime at transit places (the city's
-  claim) must be resolved below 1. At commercial places (8–11 positions, nearly all
-  with another camera within 300 m in the dense centre) the property estimate leans
-  towards 1 in every class and misses the plant (0.93 [0.79, 1.09] vs 0.75 at seed 1):
-  a known bias, kept as a strict expected failure until it is mended;
+  the cameras' own (unshared) coverage after installation: the residential and transit
+  groups (9 at seed 1). The commercial ones fall short: in the dense centre most of a
+  camera's 150 m circle is also another camera's, and an offence there cannot be
+  credited to either (counted anyway, the neighbours' installations and fading pulled
+  property at commercial places to 0.93 [0.79, 1.09] against a planted 0.75). Each
+  scored group is compared with the planted RR averaged over the same windows: it
+  agrees when within 0.1, or, where its 95 % (quasi-Poisson) interval is wider than
+  that, when the interval holds the planted RR. Over ~10 groups a 95 % interval misses
+  about once by chance, so at most one may disagree; none may resolve the wrong sign;
+  property crime at transit places (the city's claim) must be resolved below 1; and
+  the unscored commercial property group must still agree with the plant;
 - per camera, the planted RR must lie inside the 95 % interval about as often as a
   95 % interval promises (≥ 85 % of the positions meeting the enough-data rule, which
   allows for the binomial spread over ~100 positions);
@@ -82,12 +84,15 @@ def test_marts_recover_the_planted_truth_at_city_scale(city: tuple[Settings, Pat
 
     assert s.area_type_agreement >= 0.9
     scored = [p for p in s.pooled if p["scored"]]
-    assert len(scored) >= 12, "too few (kind of place, class) groups with enough offences to score"
+    assert len(scored) >= 9, "too few (kind of place, class) groups with enough offences to score"
     assert sum(not agrees(p) for p in scored) <= 1, [p for p in scored if not agrees(p)]
     assert not any(wrong_sign(p) for p in scored), [p for p in scored if wrong_sign(p)]
     # the deterring classes were resolved where the city says cameras work
     resolved = {(p["area_type"], p["offence_class"]) for p in scored if p["ci_high"] < 1}
     assert ("transit", "instrumental_property") in resolved
+    [commercial] = [p for p in s.pooled
+                    if (p["area_type"], p["offence_class"]) == ("commercial", "instrumental_property")]
+    assert agrees(commercial), commercial
 
     assert s.per_camera_judged >= 50
     assert s.per_camera_ci_coverage >= 0.85
@@ -98,17 +103,6 @@ def test_marts_recover_the_planted_truth_at_city_scale(city: tuple[Settings, Pat
     assert s.fade["precision"] >= 0.7
     assert s.fade["recall_judgeable"] >= 0.4
     assert s.hotspot_recall >= 0.9
-
-
-@pytest.mark.xfail(strict=True, reason="commercial places: the property estimate leans towards 1 (dense "
-                   "centre, neighbouring cameras); see the module docstring")
-def test_property_deterrence_at_commercial_places_is_resolved(city: tuple[Settings, Path]) -> None:
-    from ingestion.validity import agrees, score
-
-    cfg, truth = city
-    [group] = [p for p in score(cfg.published_path, truth).pooled
-               if (p["area_type"], p["offence_class"]) == ("commercial", "instrumental_property")]
-    assert group["scored"] and group["ci_high"] < 1 and agrees(group), group
 
 
 def test_relocation_plan_moves_k_cameras_at_city_scale(city: tuple[Settings, Path]) -> None:

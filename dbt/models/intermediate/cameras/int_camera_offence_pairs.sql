@@ -4,7 +4,10 @@
     on the distance: a ring written as two ST_DWithin in a join condition would be a
     nested loop over all pairs. `is_in_any_coverage` marks offences within 150 m of any
     camera position (of any time): the control rings leave them out, so no camera's own
-    effect leaks into another's control. -#}
+    effect leaks into another's control. `is_in_shared_coverage` marks offences within
+    150 m of two or more positions: where coverages overlap, a change may be another
+    camera's doing (its installation, its fading), so a camera is judged on the part of
+    its coverage it does not share. -#}
 with positions as (
     select
         camera_point_version_id,
@@ -39,13 +42,14 @@ paired as (
 
 -- offences within 150 m of any camera position, ever: never control for another camera
 covered as (
-    select distinct offence_id from paired where distance_m <= 150
+    select offence_id, count(*) as covering_positions from paired where distance_m <= 150 group by offence_id
 ),
 
 final as (
     select
         paired.*,
-        covered.offence_id is not null as is_in_any_coverage
+        covered.offence_id is not null as is_in_any_coverage,
+        coalesce(covered.covering_positions, 0) > 1 as is_in_shared_coverage
     from paired
     left join covered on covered.offence_id = paired.offence_id
 )

@@ -1,6 +1,8 @@
 {#- Difference in differences per camera position and offence class.
 
-    Treated area: within 150 m of the camera. Control area: the 500–1,000 m ring around
+    Treated area: within 150 m of the camera and of no other camera position
+    (int_camera_offence_pairs.is_in_shared_coverage: in an overlap the change may be
+    the other camera's doing). Control area: the 500–1,000 m ring around
     the same camera (same neighbourhood, beyond the 150–400 m ring where displacement
     would land, so displaced offences do not flatter the estimate), less the coverage
     of every camera position (int_camera_offence_pairs.is_in_any_coverage: another
@@ -66,9 +68,11 @@ counted as (
     select
         windows.camera_point_version_id,
         pairs.offence_class,
-        count(*) filter (where pairs.distance_m <= 150 and pairs.occurred_date >= windows.before_start
+        count(*) filter (where pairs.distance_m <= 150 and not pairs.is_in_shared_coverage
+                         and pairs.occurred_date >= windows.before_start
                          and pairs.occurred_date < windows.before_end) as treated_before,
-        count(*) filter (where pairs.distance_m <= 150 and pairs.occurred_date >= windows.after_start
+        count(*) filter (where pairs.distance_m <= 150 and not pairs.is_in_shared_coverage
+                         and pairs.occurred_date >= windows.after_start
                          and pairs.occurred_date < windows.after_end) as treated_after,
         count(*) filter (where pairs.distance_m >= 500 and not pairs.is_in_any_coverage
                          and pairs.occurred_date >= windows.before_start

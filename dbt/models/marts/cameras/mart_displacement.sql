@@ -1,7 +1,8 @@
 {#- Where did the offences go? The Weighted Displacement Quotient (Bowers & Johnson 2003)
     per camera position, period and offence scope.
 
-    Areas around the camera: A, the coverage (≤ 150 m); B, the buffer ring where
+    Areas around the camera: A, the coverage (≤ 150 m, less what another position also
+    covers: int_camera_offence_pairs.is_in_shared_coverage); B, the buffer ring where
     displaced offences would land (150–400 m); C, the control ring (500–1,000 m) less
     every camera's coverage (int_camera_offence_pairs.is_in_any_coverage).
     Periods: the 12 months before the position was taken against each later year
@@ -68,9 +69,11 @@ counted as (
         open_periods.camera_point_version_id,
         open_periods.period_no,
         scoped.offence_scope,
-        count(*) filter (where scoped.distance_m <= 150 and scoped.occurred_date < open_periods.before_end
+        count(*) filter (where scoped.distance_m <= 150 and not scoped.is_in_shared_coverage
+                         and scoped.occurred_date < open_periods.before_end
                          and scoped.occurred_date >= open_periods.before_start) as coverage_before,
-        count(*) filter (where scoped.distance_m <= 150 and scoped.occurred_date >= open_periods.after_start
+        count(*) filter (where scoped.distance_m <= 150 and not scoped.is_in_shared_coverage
+                         and scoped.occurred_date >= open_periods.after_start
                          and scoped.occurred_date < open_periods.after_end) as coverage_after,
         count(*) filter (where scoped.distance_m > 150 and scoped.distance_m <= 400
                          and scoped.occurred_date < open_periods.before_end
