@@ -129,13 +129,16 @@ def build_dag(sources: list[str], doc_md: str) -> DAG:
         @task(pool=WRITER_POOL, trigger_rule="one_failed", retries=0)
         def record_failed_build(ti: Any = None) -> None:
             """The build failed: the published warehouse stays as it was."""
-            from ingestion.pipeline import finish_build
+            from ingestion.pipeline import failure_summary, finish_build, recorded_nodes
 
             plan = ti.xcom_pull(task_ids="plan_build")
-            if plan:
-                finish_build(settings(), plan["build_id"], "failed",
-                             "a dbt node or test failed; see ops.build_nodes and the dbt_build log")
-            raise RuntimeError("dbt build failed; the published warehouse is unchanged")
+            if not plan:
+                raise RuntimeError("the build could not be planned; the published warehouse is unchanged")
+            c = settings()
+            # the same message `ksp build` records: the failed nodes and what they skipped
+            message = failure_summary(plan["build_id"], recorded_nodes(c, plan["build_id"]))
+            finish_build(c, plan["build_id"], "failed", message)
+            raise RuntimeError(message)
 
         plan = plan_build()
         summary = dbt_build(plan)

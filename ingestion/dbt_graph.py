@@ -1,11 +1,10 @@
-"""The dbt graph as Airflow sees it: the parsed manifest and what a change must rebuild.
+"""The parsed dbt project: ``dbt/target/manifest.json``, written once and again only
+when a dbt file changes.
 
-``dbt/target/manifest.json`` is parsed once (``make setup`` / ``ksp manifest``), so
-nothing runs dbt while the DAG processor parses. When ``landed_police`` fires, only
-the nodes downstream of the ``ledger.police`` source need rebuilding: the build DAG
-selects them with dbt's ``source:police.police+`` and this module counts the same
-set from the manifest's child map for the build's log; the other tables are already
-correct.
+``make setup`` / ``ksp manifest`` parse it, so nothing runs dbt while the DAG
+processor parses. The build plan reads its age (a newer manifest means the dbt
+project changed and a full build is due); which nodes a changed source reaches is
+dbt's own selector ``source:<s>.<s>+`` (``pipeline.plan_build``).
 """
 
 from __future__ import annotations
@@ -70,17 +69,3 @@ def manifest(cfg: Settings) -> dict:
 def source_node(source: str) -> str:
     """The manifest id of the dbt source that reads ``landing.<source>`` (one source per landed table)."""
     return f"source.{PROJECT_NAME}.{source}.{source}"
-
-
-def downstream_of_sources(cfg: Settings, sources: Iterable[str]) -> set[str]:
-    """Every node (model, snapshot, test) that depends, directly or not, on these sources."""
-    child_map: dict[str, list[str]] = manifest(cfg)["child_map"]
-    todo = [source_node(s) for s in sources]
-    seen: set[str] = set()
-    while todo:
-        node = todo.pop()
-        for child in child_map.get(node, []):
-            if child not in seen:
-                seen.add(child)
-                todo.append(child)
-    return seen

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter, time_ns
-from typing import Any
+from typing import Any, NamedTuple
 
 from ingestion import inbox, ledger
 from ingestion.config import Settings
@@ -343,16 +343,22 @@ def finish_build(cfg: Settings, build_id: str, status: str, message: str,
         con.close()
 
 
+def source_selector(source: str) -> str:
+    """dbt's selector for a changed landing table: its source and everything built on it."""
+    return f"source:{source}.{source}+"
+
+
 def plan_build(cfg: Settings, changed_sources: list[str]) -> dict[str, Any]:
     """What the build DAG must rebuild for these changed landing tables.
 
-    Only the dbt nodes downstream of the changed sources, unless a full build is due:
-    nothing was named (a manual run), no build has succeeded since the dbt project last
-    changed (``manifest.json`` is newer), or the last build failed (its models may be
-    half-built).
+    Only the dbt nodes downstream of the changed sources (dbt's own selector
+    ``source:<s>.<s>+``), unless a full build is due: nothing was named (a manual run),
+    no build has succeeded since the dbt project last changed (``manifest.json`` is
+    newer), or the last build failed (its models may be half-built).
     """
-    from ingestion import dbt_graph
-
+    if not cfg.dbt_manifest_path.exists():
+        raise FileNotFoundError(
+            f"dbt's parsed project {cfg.dbt_manifest_path} is missing: run `make setup` (or `ksp manifest`)")
     build_id = start_build(cfg)
     con = _open_ledger(cfg)
     try:
@@ -366,13 +372,11 @@ def plan_build(cfg: Settings, changed_sources: list[str]) -> dict[str, Any]:
     reason = ("manual run" if not changed_sources else "first build" if last is None
               else "last build failed" if last[0] != "success"
               else "dbt project changed" if manifest_changed or not cfg.warehouse_path.exists() else "")
-    nodes = None if reason else sorted(dbt_graph.downstream_of_sources(cfg, changed_sources))
     plan = {"build_id": build_id, "changed_sources": changed_sources, "full": bool(reason),
-            "reason": reason or f"only what depends on {', '.join(changed_sources)}", "nodes": nodes,
-            # dbt's own selector for the same nodes: each changed source and everything below it
-            "select": None if reason else [f"source:{s}.{s}+" for s in changed_sources]}
-    log.info("build %s plan: %s (%s nodes)", build_id, plan["reason"],
-             "all" if nodes is None else len(nodes))
+            "reason": reason or f"only what depends on {', '.join(changed_sources)}",
+            "select": None if reason else [source_selector(s) for s in changed_sources]}
+    log.info("build %s plan: %s (dbt --select %s)", build_id, plan["reason"],
+             " ".join(plan["select"] or ["(all)"]))
     return plan
 
 
@@ -412,15 +416,42 @@ def run_build(cfg: Settings, build_id: str, select: list[str] | None = None, att
     nodes = _record_nodes(cfg, build_id, attempt, target / "run_results.json")
     if proc.returncode == 0:
         return _dbt_summary(output)
-    failed = [f"{n[2]} {n[1]}: {n[3]}" for n in nodes if n[3] in ("error", "fail")]
-    skipped = sum(n[3] == "skipped" for n in nodes)
-    raise BuildFailed(
-        f"dbt build failed (build {build_id}); the published warehouse is unchanged.\n"
-        + ("\n".join(failed) + f"\n{skipped} node(s) downstream skipped\n" if failed else "")
-        + _dbt_failures(output))
+    raise BuildFailed(failure_summary(build_id, nodes) + _dbt_failures(output))
 
 
-def _record_nodes(cfg: Settings, build_id: str, attempt: int, run_results: Path) -> list[tuple]:
+class NodeResult(NamedTuple):
+    """What dbt did with one node of a build (a row of ``ops.build_nodes``)."""
+
+    unique_id: str
+    resource_type: str
+    name: str
+    status: str
+    message: str
+
+
+def failure_summary(build_id: str, nodes: list[NodeResult]) -> str:
+    """The failed nodes of a build and how many were skipped below them (log, ledger, mail)."""
+    failed = [f"{n.resource_type} {n.name}: {n.status} {n.message}".rstrip()
+              for n in nodes if n.status in ("error", "fail")]
+    skipped = sum(n.status == "skipped" for n in nodes)
+    return (f"dbt build failed (build {build_id}); the published warehouse is unchanged.\n"
+            + ("\n".join(failed) + f"\n{skipped} node(s) downstream skipped\n" if failed else ""))
+
+
+def recorded_nodes(cfg: Settings, build_id: str) -> list[NodeResult]:
+    """The node results of a build's last attempt, as ``ops.build_nodes`` keeps them."""
+    con = _open_ledger(cfg)
+    try:
+        rows = con.execute(
+            "select unique_id, resource_type, name, status, coalesce(message, '') from ops.build_nodes "
+            "where build_id = ? qualify attempt = max(attempt) over () order by unique_id",
+            [build_id]).fetchall()
+    finally:
+        con.close()
+    return [NodeResult(*r) for r in rows]
+
+
+def _record_nodes(cfg: Settings, build_id: str, attempt: int, run_results: Path) -> list[NodeResult]:
     """Keep dbt's per-node results of this attempt in ``ops.build_nodes``."""
     import json
 
@@ -439,7 +470,7 @@ def _record_nodes(cfg: Settings, build_id: str, attempt: int, run_results: Path)
         con.executemany("insert into ops.build_nodes values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     finally:
         con.close()
-    return [(r[2], r[4], r[3], r[5]) for r in rows]
+    return [NodeResult(r[2], r[3], r[4], r[5], r[7]) for r in rows]
 
 
 def _dbt_summary(output: str) -> str:

@@ -18,6 +18,11 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+                            [schema, table]).fetchone()[0])
+
+
 def collect(cfg: Settings, *, wait_seconds: float = 30.0) -> dict[str, Any]:
     """Read the ledger read-only; while a writer holds it, wait up to ``wait_seconds``."""
     if not cfg.ledger_path.exists():
@@ -64,12 +69,13 @@ def collect(cfg: Settings, *, wait_seconds: float = 30.0) -> dict[str, Any]:
                        published_at::varchar as published_at
                 from ops.builds order by started_at desc limit 5"""),
             # dbt's failed nodes in those builds (ops.build_nodes holds every node's result)
+            # (a ledger written before node results were kept has no such table until the next load)
             "failed_nodes": _rows(con, """
                 select build_id, resource_type, name, status, message from ops.build_nodes
                 where status in ('error', 'fail') and build_id in (
                     select build_id from ops.builds order by started_at desc limit 5)
                 qualify attempt = max(attempt) over (partition by build_id)
-                order by build_id, name"""),
+                order by build_id, name""") if _has_table(con, "ops", "build_nodes") else [],
             "published": _published(cfg),
             "data_docs": str(data_docs_index(cfg.gx_root)) if data_docs_index(cfg.gx_root).exists() else None,
         }

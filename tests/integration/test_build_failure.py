@@ -45,7 +45,9 @@ def test_failed_test_stops_its_dependants_and_the_publication(cfg: Settings, air
     assert states["record_failed_build"] == "failed"
     assert not c.published_path.exists()
     con = duckdb.connect(str(c.ledger_path), read_only=True)
-    assert con.execute("select status from ops.builds").fetchall() == [("failed",)]
+    [(status, message)] = con.execute("select status, message from ops.builds").fetchall()
+    assert status == "failed"
+    assert "test assert_no_police_incident_in_march: fail" in message, message  # what broke, by name
     # what dbt did with each node, per attempt (the task retries once)
     nodes = dict(con.execute("select name, status from ops.build_nodes where attempt = 1 and "
                              "resource_type in ('model', 'test')").fetchall())
