@@ -84,9 +84,10 @@ class Scores:
             f"ring's count by {d['planted_ring_increase']:.1%} on average, while the smallest rise a "
             f"95 % test resolves with a year's counts is {d['resolvable_ring_increase']:.1%}; the recall "
             f"these counts allow at the mart's significance level (mean power) is {d['expected_recall']:.2f}",
-            f"fade: precision {f['precision']:.2f}, recall {f['recall_judgeable']:.2f} among the "
-            f"{f['judgeable']:.0f} current positions whose first-year effect the data resolve "
-            f"(recall {f['recall_all']:.2f} over all {f['faded_planted']:.0f} faded positions in the mart)",
+            f"fade: precision {f['precision']:.2f} ({f['flagged']:.0f} flagged), recall {f['recall_judgeable']:.2f} "
+            f"({f['found_judgeable']:.0f} of {f['faded_judgeable']:.0f}) among the {f['judgeable']:.0f} current "
+            f"positions whose first-year effect the data resolve, where the counts allow {f['expected_recall']:.2f}; "
+            f"recall {f['recall_all']:.2f} over all {f['faded_planted']:.0f} faded positions in the mart",
             f"hotspots: {self.hotspot_recall:.1%} of {self.hotspots_planted} planted hotspots found "
             "(a 95 % Gi* hot cell of one of its classes within 1.5 sigma, in its year)",
         ]
@@ -197,7 +198,7 @@ def _score(con: Any, truth: dict[str, Any], table: dict[str, Any], cams: dict[st
         })
 
     s.displacement = _displacement(con, cams)
-    s.fade = _fade(con, cams)
+    s.fade = _fade(con, cams, truth)
     s.hotspot_recall, s.hotspots_planted = _hotspots(con, truth)
     return s
 
@@ -240,23 +241,57 @@ def _displacement(con: Any, cams: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def _fade(con: Any, cams: dict[str, Any]) -> dict[str, float]:
+def _fade(con: Any, cams: dict[str, Any], truth: dict[str, Any]) -> dict[str, float]:
+    """Precision and recall of the fade flag, and the recall its counts allow.
+
+    Judgeable: current positions with two years of data whose first-year effect the
+    data resolve (the mart's own precondition; elsewhere it cannot say). The recall
+    the counts allow is the mean, over the planted-faded judgeable positions, of the
+    chance that the mart's rule flags them: the latest year's log rate ratio, drawn
+    around its planted value (the planted RR averaged over that year) with the mart's
+    own standard error, lands above the threshold share of the observed first year.
+    """
+    model = truth["offence_model"]
+    table, below = model["deterrence_by_class_and_area"], model["faded_if_remaining_below"]
+    volume = model["monthly_offences_city_scale"]
+    scope = {"property": volume["property"], "public_order": volume["public_order"]}  # `instrumental`
     rows = con.execute(
-        """select distinct d.camera_point_id, d.is_faded, d.fade_evidence
+        """select d.camera_point_id, p.position_no, d.is_faded, d.fade_evidence, d.effect_start_date,
+                  d.period_start, d.period_end, d.rate_ratio_ci_low, d.rate_ratio_ci_high, d.first_year_rate_ratio
            from marts.mart_effect_decay d
            inner join marts.dim_camera_point p on p.camera_point_version_id = d.camera_point_version_id
-           where p.is_current"""
+           where p.is_current and d.years_since_position = d.latest_year_since_position"""
     ).fetchall()
-    flagged = [cams[p]["is_faded_at_end"] for p, f, _ in rows if f and p in cams]
-    judgeable = [(cams[p]["is_faded_at_end"], bool(f)) for p, f, ev in rows
-                 if p in cams and f is not None and not ev.startswith("no clear effect")]
-    faded_all = [bool(f) for p, f, _ in rows if p in cams and cams[p]["is_faded_at_end"]]
+    flagged, judgeable, faded_all, power = [], [], [], []
+    for pid, pno, faded, evidence, start, p_start, p_end, lo, hi, first_rr in rows:
+        cam = cams.get(pid)
+        if cam is None:
+            continue
+        planted = cam["is_faded_at_end"]
+        if faded:
+            flagged.append(planted)
+        if planted:
+            faded_all.append(bool(faded))
+        if faded is None or evidence.startswith("no clear effect"):
+            continue
+        judgeable.append((planted, bool(faded)))
+        if planted and pno <= len(cam["positions"]):
+            area = cam["positions"][pno - 1]["area_type"]
+            d = sum(w * _deterrence(cam, cls, area, table) for cls, w in scope.items()) / sum(scope.values())
+            k = math.log(2) / (cam["half_life_months"] * DAYS_PER_MONTH)
+            since, width = (p_start - start).days, (p_end - p_start).days
+            remaining = math.exp(-k * since) * (1 - math.exp(-k * width)) / (k * width)
+            mu, se = math.log(1 - d * remaining), math.log(hi / lo) / (2 * 1.959964)
+            power.append(1 - NormalDist().cdf((below * math.log(first_rr) - mu) / se))
     faded_judgeable = [f for planted, f in judgeable if planted]
     return {
         "precision": sum(flagged) / max(1, len(flagged)),
         "flagged": len(flagged),
         "judgeable": len(judgeable),
+        "faded_judgeable": len(faded_judgeable),
+        "found_judgeable": sum(faded_judgeable),
         "recall_judgeable": sum(faded_judgeable) / max(1, len(faded_judgeable)),
+        "expected_recall": sum(power) / max(1, len(power)),
         "recall_all": sum(faded_all) / max(1, len(faded_all)),
         "faded_planted": len(faded_all),
     }

@@ -28,9 +28,13 @@ to pass:
   (the 99th percentile of that binomial count);
 - fading is judged only where the first year's effect was itself resolved (most faded
   cameras took their position before the data begin and have no baseline at all);
-  there a flag must usually be right (precision ≥ 0.7), and at least 40 % of the faded
-  ones are found: the latest year is compared with a baseline up to six years old, and
-  the neighbourhood drifts in between (printed, with the overall recall);
+  there a flag must usually be right (precision ≥ 0.7), and the faded ones found must
+  not fall below what the counts allow (the recall a perfect reading of the mart's
+  rule expects from each position's planted decay and standard error, printed; at
+  seed 1 about 0.74 of 6): at most the binomial 1st percentile below it. Against the
+  far control ring this failed (0.38 where 0.80 was due): a hotspot leaving a
+  camera's neighbourhood read as an effect that never fades, which is why the mart
+  judges fading against the local ring;
 - every hotspot draws 2 % of its classes' offences: ≥ 90 % must be found.
 """
 
@@ -99,9 +103,10 @@ def test_marts_recover_the_planted_truth_at_city_scale(city: tuple[Settings, Pat
     d = s.displacement
     false_positives = round(d["false_positive_rate"] * d["not_planted"])
     assert false_positives <= binom.ppf(0.99, d["not_planted"], 0.025), d
-    assert s.fade["judgeable"] >= 5
-    assert s.fade["precision"] >= 0.7
-    assert s.fade["recall_judgeable"] >= 0.4
+    f = s.fade
+    assert f["judgeable"] >= 5 and f["faded_judgeable"] >= 3, f
+    assert f["precision"] >= 0.7, f
+    assert f["found_judgeable"] >= binom.ppf(0.01, f["faded_judgeable"], f["expected_recall"]), f
     assert s.hotspot_recall >= 0.9
 
 

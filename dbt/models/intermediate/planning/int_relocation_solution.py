@@ -45,8 +45,8 @@ COLUMNS = {
 
 def _city_half_life(decay: pd.DataFrame) -> tuple[float, str]:
     """Half-life of the effect, from the pooled year-by-year effect of all positions."""
-    rows = decay[decay["control_before"] > 0].copy()
-    rows["expected"] = rows["coverage_before"] * rows["control_after"] / rows["control_before"]
+    rows = decay[decay["local_control_before"] > 0].copy()
+    rows["expected"] = rows["coverage_before"] * rows["local_control_after"] / rows["local_control_before"]
     pooled = rows.groupby("years_since_position")[["coverage_after", "expected"]].sum()
     effect = 1 - pooled["coverage_after"] / pooled["expected"]
     if 1 not in effect.index or effect.loc[1] <= 0:

@@ -20,7 +20,10 @@
     success to weigh. Because a quotient of noisy differences can take any sign by
     chance, the ring's own change against the control, (B_a/B_b)/(C_a/C_b), is given
     with a 95 % Poisson interval and `is_displacement_significant` is true only when
-    that interval lies above 1 while the coverage fell (SM < 0). -#}
+    that interval lies above 1 while the coverage fell (SM < 0).
+
+    `ring_uncovered_*` count the ring's offences outside every camera's coverage: the
+    local control of mart_effect_decay, which must follow the neighbourhood's own drift. -#}
 with positions as (
     select * from {{ ref('dim_camera_point') }}
 ),
@@ -81,6 +84,14 @@ counted as (
         count(*) filter (where scoped.distance_m > 150 and scoped.distance_m <= 400
                          and scoped.occurred_date >= open_periods.after_start
                          and scoped.occurred_date < open_periods.after_end) as buffer_after,
+        count(*) filter (where scoped.distance_m > 150 and scoped.distance_m <= 400
+                         and not scoped.is_in_any_coverage
+                         and scoped.occurred_date < open_periods.before_end
+                         and scoped.occurred_date >= open_periods.before_start) as ring_uncovered_before,
+        count(*) filter (where scoped.distance_m > 150 and scoped.distance_m <= 400
+                         and not scoped.is_in_any_coverage
+                         and scoped.occurred_date >= open_periods.after_start
+                         and scoped.occurred_date < open_periods.after_end) as ring_uncovered_after,
         count(*) filter (where scoped.distance_m >= 500 and not scoped.is_in_any_coverage
                          and scoped.occurred_date < open_periods.before_end
                          and scoped.occurred_date >= open_periods.before_start) as control_before,
@@ -106,6 +117,8 @@ measured as (
         counted.coverage_after,
         counted.buffer_before,
         counted.buffer_after,
+        counted.ring_uncovered_before,
+        counted.ring_uncovered_after,
         counted.control_before,
         counted.control_after,
         -- control-normalised changes; null when a control window is empty
@@ -137,6 +150,8 @@ final as (
         coverage_after,
         buffer_before,
         buffer_after,
+        ring_uncovered_before,
+        ring_uncovered_after,
         control_before,
         control_after,
         success_measure,

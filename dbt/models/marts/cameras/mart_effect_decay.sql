@@ -3,11 +3,17 @@
     (the `instrumental` scope of mart_displacement: property and public order), and a
     flag on positions whose effect has faded.
 
-    Per year k after the position was taken: RR_k = (A_k / A_before) / (C_k / C_before)
-    (coverage against the 500–1,000 m control ring, the 12 months before as baseline),
-    with a 95 % Poisson interval. The remaining share of the first year's effect is
-    log RR_latest / log RR_1 (1 = as strong as in the first year, 0 = gone), read only
-    when the first year showed an effect (RR_1 < 1).
+    Per year k after the position was taken: RR_k = (A_k / A_before) / (L_k / L_before),
+    coverage against its *local* control L, the 150–400 m ring less every camera's
+    coverage, with the 12 months before as baseline and a 95 % Poisson interval. The
+    control is local because fading is judged over up to seven years, in which the
+    neighbourhood itself drifts (a hotspot settles or leaves; the simulated city moves
+    a third of its hotspots each year): against the 500–1,000 m ring that drift reads
+    as an effect that neither fades nor was ever the camera's. Displacement into the
+    ring would flatter the first year slightly (about 1 % at the planted shares).
+    The remaining share of the first year's effect is log RR_latest / log RR_1
+    (1 = as strong as in the first year, 0 = gone), read only when the first year
+    showed an effect (RR_1 < 1).
 
     Faded (stated rule, the definition of fading applied to the estimate): the position
     has at least two years of data, its first year showed an effect whose interval
@@ -28,10 +34,11 @@ rated as (
         after_end,
         coverage_before,
         coverage_after,
-        control_before,
-        control_after,
-        {{ log_rate_ratio('coverage_after', 'coverage_before', 'control_after', 'control_before') }} as log_rr,
-        {{ log_rate_ratio_se('coverage_after', 'coverage_before', 'control_after', 'control_before') }}
+        ring_uncovered_before as local_control_before,
+        ring_uncovered_after as local_control_after,
+        {{ log_rate_ratio('coverage_after', 'coverage_before', 'ring_uncovered_after', 'ring_uncovered_before') }}
+            as log_rr,
+        {{ log_rate_ratio_se('coverage_after', 'coverage_before', 'ring_uncovered_after', 'ring_uncovered_before') }}
             as log_rr_se,
         max(period_no) over (partition by camera_point_version_id) as latest_period_no
     from yearly
@@ -79,8 +86,8 @@ final as (
         rated.after_end as period_end,
         rated.coverage_before,
         rated.coverage_after,
-        rated.control_before,
-        rated.control_after,
+        rated.local_control_before,
+        rated.local_control_after,
         exp(rated.log_rr) as rate_ratio,
         exp(rated.log_rr - 1.959964 * rated.log_rr_se) as rate_ratio_ci_low,
         exp(rated.log_rr + 1.959964 * rated.log_rr_se) as rate_ratio_ci_high,
