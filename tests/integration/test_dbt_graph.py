@@ -48,3 +48,14 @@ def test_the_manifest_is_rewritten_when_a_dbt_file_changes(tmp_path, monkeypatch
     monkeypatch.setenv("KSP_DBT_MANIFEST", str(tmp_path / "target" / "manifest.json"))
     other = settings()
     assert not dbt_graph.manifest_is_current(other)
+
+
+def test_every_model_has_a_data_test_every_source_freshness_and_every_mart_a_contract() -> None:
+    m = dbt_graph.manifest(settings())
+    models = {k: v for k, v in m["nodes"].items() if v["resource_type"] in ("model", "snapshot")}
+    tested = {d for v in m["nodes"].values() if v["resource_type"] == "test" for d in v["depends_on"]["nodes"]}
+    assert sorted(set(models) - tested) == []
+    assert [s for s, v in m["sources"].items() if not (v.get("freshness") or {}).get("error_after", {}).get("count")
+            and not (v.get("freshness") or {}).get("warn_after", {}).get("count")] == []
+    marts = {k: v for k, v in models.items() if "/marts/" in v["original_file_path"]}
+    assert marts and [k for k, v in marts.items() if not v["config"].get("contract", {}).get("enforced")] == []
