@@ -118,6 +118,20 @@ class Settings:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         }
 
+    def to_stored(self, path: Path) -> str:
+        """A file path as the ledger keeps it: relative to the data root when inside it,
+        so that a data root moved, restored from a backup or mounted elsewhere (the
+        container's /data) still finds its landed Parquet and kept deliveries."""
+        try:
+            return str(path.absolute().relative_to(self.data_dir.absolute()))
+        except ValueError:
+            return str(path.absolute())
+
+    def from_stored(self, stored: str) -> Path:
+        """The absolute path of a ledger path (relative ones are under the data root;
+        ledgers written before paths were kept relative hold absolute ones)."""
+        return (self.data_dir / stored).absolute()
+
     def ensure_dirs(self) -> None:
         for d in (
             self.inbox_dir,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -80,14 +81,13 @@ qualify row_number() over (
 """
 
 
-def init(con: duckdb.DuckDBPyConnection, sources: Iterable[Source]) -> None:
+def init(con: duckdb.DuckDBPyConnection, sources: Iterable[Source], data_dir: Path) -> None:
+    """Create the ledger's tables if missing and point every landing view at the current
+    deliveries under this data root (views list absolute paths: a moved data root is
+    picked up the next time the ledger is opened for writing)."""
     con.execute(DDL)
     for source in sources:
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema='landing' "
-            "and table_name=?", [source.name]).fetchone()
-        if not exists or not exists[0]:
-            refresh_landing_view(con, source)
+        refresh_landing_view(con, source, data_dir)
 
 
 def lookup(con: duckdb.DuckDBPyConnection, delivery_id: str) -> dict[str, Any] | None:
@@ -98,9 +98,9 @@ def lookup(con: duckdb.DuckDBPyConnection, delivery_id: str) -> dict[str, Any] |
     return dict(zip([d[0] for d in cur.description], row, strict=True))
 
 
-def refresh_landing_view(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+def refresh_landing_view(con: duckdb.DuckDBPyConnection, source: Source, data_dir: Path) -> None:
     """Point ``landing.<source>`` at the Parquet files of the current deliveries only."""
-    paths = [r[0] for r in con.execute(
+    paths = [str((data_dir / r[0]).absolute()) for r in con.execute(
         "select landing_path from ops.current_deliveries where source = ? order by period_key",
         [source.name]).fetchall()]
     cols = (*source.columns, *LINEAGE_COLUMNS)

@@ -12,7 +12,6 @@ import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -144,7 +143,7 @@ def purge_personal_data(cfg: Settings, now: datetime | None = None) -> dict[str,
             "where finished_at < ? and kept_path is not null and purged_at is null", [cutoff]).fetchall()
         con.execute("begin transaction")
         for delivery_id, kept in rows:
-            for p in (Path(kept), Path(kept + ".reason.txt")):
+            for p in (cfg.from_stored(kept), cfg.from_stored(kept + ".reason.txt")):
                 if p.exists():
                     p.unlink()
                     counts["files_deleted"] += p.suffix != ".txt"

@@ -75,7 +75,7 @@ def _sha256(path: Path) -> str:
 def _open_ledger(cfg: Settings):
     cfg.ensure_dirs()
     con = connect(cfg.ledger_path, cfg)
-    ledger.init(con, SOURCES.values())
+    ledger.init(con, SOURCES.values(), cfg.data_dir)
     return con
 
 
@@ -144,10 +144,11 @@ def _prepare(cfg: Settings, con: Any, source: Source, path: Path, seen: dict[str
     received_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     previous = ledger.lookup(con, delivery_id)
     if previous is not None or delivery_id in seen:
-        if previous is not None and not previous.get("purged_at") and not Path(previous["kept_path"]).exists():
+        kept = cfg.from_stored(previous["kept_path"]) if previous is not None else None
+        if previous is not None and not previous.get("purged_at") and not kept.exists():
             # an earlier run died between its commit and the move: finish the move
-            Path(previous["kept_path"]).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, previous["kept_path"])
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, kept)
         else:
             path.unlink()
         _cleanup_claim_dir(path)
@@ -212,13 +213,13 @@ def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending],
                 "delivery_id": item.delivery_id, "source": source.name, "file_name": item.path.name,
                 "period_key": item.name.period_key, "revision": item.name.revision, "status": "loaded",
                 "rows_read": item.parsed.rows_read, "rows_loaded": n_good,
-                "rows_rejected": len({r.line for r in rejects}), "landing_path": str(target),
-                "kept_path": str(archive), "rule": None, "message": None,
+                "rows_rejected": len({r.line for r in rejects}), "landing_path": cfg.to_stored(target),
+                "kept_path": cfg.to_stored(archive), "rule": None, "message": None,
                 "received_at": item.received_at, "finished_at": now,
             })
             ledger.quarantine(con, delivery_id=item.delivery_id, source=source.name, file_name=item.path.name,
                               rejects=rejects, at=now)
-        ledger.refresh_landing_view(con, source)
+        ledger.refresh_landing_view(con, source, cfg.data_dir)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -270,7 +271,7 @@ def _refuse(cfg: Settings, con: Any, source: Source, path: Path, delivery_id: st
         "delivery_id": delivery_id, "source": source.name, "file_name": path.name,
         "period_key": None, "revision": None, "status": "refused", "rows_read": None,
         "rows_loaded": 0, "rows_rejected": None, "landing_path": None,
-        "kept_path": str(refused_path), "rule": refusal.rule, "message": str(refusal),
+        "kept_path": cfg.to_stored(refused_path), "rule": refusal.rule, "message": str(refusal),
         "received_at": received_at, "finished_at": now,
     })
     refused_path.parent.mkdir(parents=True, exist_ok=True)
@@ -556,18 +557,18 @@ def replay(cfg: Settings, *, source: str | None = None, file_name: str | None = 
                 con.execute("delete from ops.load_ledger where delivery_id = ?", [delivery_id])
                 target = cfg.received_dir / src / f"replay-{time_ns()}" / name
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(kept, target)
+                shutil.copyfile(cfg.from_stored(kept), target)
                 sources.add(src)
             for src in sources:
-                ledger.refresh_landing_view(con, SOURCES[src])
+                ledger.refresh_landing_view(con, SOURCES[src], cfg.data_dir)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
         for _delivery_id, _src, _name, status, kept in rows:
             if status == "refused":
-                Path(kept).unlink(missing_ok=True)
-                Path(kept + ".reason.txt").unlink(missing_ok=True)
+                cfg.from_stored(kept).unlink(missing_ok=True)
+                cfg.from_stored(kept + ".reason.txt").unlink(missing_ok=True)
     finally:
         con.close()
     return ingest(cfg, sorted(sources)) if sources else []

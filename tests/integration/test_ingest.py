@@ -71,8 +71,33 @@ def test_correction_supersedes_and_the_original_stays_auditable(cfg: Settings) -
     old = con.execute("select landing_path, kept_path from ops.load_ledger "
                       "where file_name = 'kmp_zdarzenia_2025-03.csv'").fetchone()
     con.close()
-    assert Path(old[0]).exists() and Path(old[1]).exists()
-    assert duckdb.sql(f"select count(*) from '{old[0]}'").fetchone()[0] == 30
+    landed, kept = cfg.from_stored(old[0]), cfg.from_stored(old[1])
+    assert landed.exists() and kept.exists()
+    assert duckdb.sql(f"select count(*) from '{landed}'").fetchone()[0] == 30
+
+
+def test_a_moved_data_root_still_finds_its_landed_files(cfg: Settings, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backup restored elsewhere, or the volume mounted at another path: the ledger keeps
+    paths under the data root relative, and the next write re-points the landing views."""
+    from ingestion.config import settings
+    from ingestion.operations import purge_personal_data
+
+    police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", rows(12))
+    ingest(cfg, ["police"])
+    moved = tmp_path / "restored"
+    shutil.move(cfg.data_dir, moved)
+    monkeypatch.setenv("KSP_DATA_DIR", str(moved))
+    c = settings()
+    police_csv(c.inbox_dir / "police" / "kmp_zdarzenia_2025-04.csv", rows(5, month="04"))
+    ingest(c, ["police"])
+    con = ledger(c)
+    assert con.execute("select count(*) from landing.police").fetchone()[0] == 17
+    stored = [r[0] for r in con.execute("select kept_path from ops.load_ledger").fetchall()]
+    con.close()
+    assert all(not Path(p).is_absolute() and c.from_stored(p).exists() for p in stored), stored
+    # the retention purge finds the kept bytes at their new place too
+    assert purge_personal_data(c, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=10 * 365))["files_deleted"] == 2
 
 
 def test_late_older_correction_does_not_override_newer_one(cfg: Settings) -> None:
