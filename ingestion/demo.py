@@ -293,34 +293,42 @@ def _wait_until_published(cfg: Settings, env: dict[str, str], proc: subprocess.P
         time.sleep(3)
 
 
-def _metadata_db(env: dict[str, str]) -> Path:
-    return Path(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///"))
+def metadata_rows(env: dict[str, str], sql: str) -> list[tuple[Any, ...]] | None:
+    """Read Airflow's metadata database: SQLite read-only without locking it, or the
+    PostgreSQL of a production-like run. None while it cannot be read."""
+    url = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    if url.startswith("sqlite"):
+        import sqlite3
 
-
-def _metadata(env: dict[str, str], sql: str) -> list[tuple[Any, ...]] | None:
-    """Read the SQLite metadata database without locking it; None while it cannot be read."""
-    import sqlite3
+        try:
+            con = sqlite3.connect(f"file:{url.removeprefix('sqlite:///')}?mode=ro", uri=True)
+            try:
+                return con.execute(sql).fetchall()
+            finally:
+                con.close()
+        except sqlite3.Error:
+            return None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.pool import NullPool
 
     try:
-        con = sqlite3.connect(f"file:{_metadata_db(env)}?mode=ro", uri=True)
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
-    except sqlite3.Error:
+        with create_engine(url, poolclass=NullPool).connect() as con:
+            return [tuple(r) for r in con.execute(text(sql))]
+    except SQLAlchemyError:
         return None
 
 
 def _busy_runs(env: dict[str, str]) -> int:
     """Ingestion or build runs still queued or running, or asset events that will start a build."""
-    rows = _metadata(env, "select (select count(*) from dag_run where state in ('queued', 'running') "
+    rows = metadata_rows(env, "select (select count(*) from dag_run where state in ('queued', 'running') "
                           "and (dag_id like 'ingest_%' or dag_id = 'build_warehouse')) + "
                           "(select count(*) from asset_dag_run_queue where target_dag_id = 'build_warehouse')")
     return 1 if rows is None else rows[0][0]
 
 
 def _failed_runs(env: dict[str, str]) -> list[str]:
-    rows = _metadata(env, "select dag_id, run_id from dag_run where state = 'failed'")
+    rows = metadata_rows(env, "select dag_id, run_id from dag_run where state = 'failed'")
     return [f"{d} ({r})" for d, r in rows or []]
 
 
@@ -332,7 +340,7 @@ def _wait_for_watchers(cfg: Settings, env: dict[str, str], started: float, timeo
     want = len(SOURCES) + (len(STREAMED_SOURCES) if cfg.redis_events else 0)
 
     while time.monotonic() - started < timeout_s:
-        rows = _metadata(env, "select (select count(*) from dag where is_stale = 0), "
+        rows = metadata_rows(env, "select (select count(*) from dag where not is_stale), "
                               "(select count(*) from asset_watcher)")
         if rows is not None:
             dags, watchers = rows[0]

@@ -1,7 +1,12 @@
-"""A warehouse built from the simulator's demo-scale city, once per session, for the
-tests of the analytic marts (real ingestion, real dbt build, real DuckDB)."""
+"""Shared integration fixtures: a warehouse built from the simulator's demo-scale city,
+once per session, for the tests of the analytic marts (real ingestion, real dbt build,
+real DuckDB), and a fresh Airflow metadata database on this machine's PostgreSQL."""
 
 from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -28,3 +33,23 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         ingest(cfg)
         build(cfg)
     return cfg
+
+
+PG = os.environ.get("KSP_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432")
+
+
+@pytest.fixture
+def postgres_metadata_db() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for Airflow's metadata, dropped afterwards
+    (PostgreSQL is a service of this machine and of CI: unreachable, the test fails)."""
+    import psycopg2
+
+    name = f"ksp_airflow_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+    admin.autocommit = True
+    admin.cursor().execute(f'create database "{name}"')
+    try:
+        yield f"{PG}/{name}"
+    finally:
+        admin.cursor().execute(f'drop database if exists "{name}" with (force)')
+        admin.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import duckdb
@@ -19,25 +18,10 @@ from tests.builders import police_csv, police_rows
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
-PG = os.environ.get("KSP_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432")
 
 
-@pytest.fixture
-def metadata_db():
-    import psycopg2
-
-    name = f"ksp_airflow_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    admin.autocommit = True
-    admin.cursor().execute(f'create database "{name}"')
-    try:
-        yield f"{PG}/{name}"
-    finally:
-        admin.cursor().execute(f'drop database if exists "{name}" with (force)')
-        admin.close()
-
-
-def test_compose_init_command_and_an_ingest_run_on_postgresql(tmp_path: Path, metadata_db: str) -> None:
+def test_compose_init_command_and_an_ingest_run_on_postgresql(tmp_path: Path, postgres_metadata_db: str) -> None:
+    metadata_db = postgres_metadata_db
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     shared = compose["x-ksp"]["environment"]
     assert shared["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
