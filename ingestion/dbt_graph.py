@@ -9,17 +9,14 @@ dbt's own selector ``source:<s>.<s>+`` (``pipeline.plan_build``).
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterable
-from functools import lru_cache
 from pathlib import Path
 
 from ingestion.config import Settings
 
-PROJECT_NAME = "krakow_safety"
 # What changes the manifest: everything dbt parses.
 _PARSED = ("models", "macros", "seeds", "snapshots", "tests", "dbt_project.yml", "profiles.yml")
 
@@ -54,18 +51,3 @@ def write_manifest(cfg: Settings, *, force: bool = False) -> Path:
         if proc.returncode != 0:
             raise RuntimeError(f"dbt parse failed:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}")
     return cfg.dbt_manifest_path
-
-
-@lru_cache(maxsize=4)
-def _load(path: str, mtime: float) -> dict:
-    return json.loads(Path(path).read_text())
-
-
-def manifest(cfg: Settings) -> dict:
-    p = cfg.dbt_manifest_path
-    return _load(str(p), p.stat().st_mtime)
-
-
-def source_node(source: str) -> str:
-    """The manifest id of the dbt source that reads ``landing.<source>`` (one source per landed table)."""
-    return f"source.{PROJECT_NAME}.{source}.{source}"

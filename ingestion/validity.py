@@ -105,12 +105,13 @@ def wrong_sign(p: dict[str, Any]) -> bool:
     return (p["planted"] <= 0.95 and p["ci_low"] > 1) or (p["planted"] >= 1 / 0.95 and p["ci_high"] < 1)
 
 
-def _planted_mean_rr(d: float, half_life: float, after_days: int) -> float:
-    """The planted RR averaged over ``after_days`` days from the position's start."""
+def _planted_mean_rr(d: float, half_life: float, after_days: int, since_days: int = 0) -> float:
+    """The planted RR averaged over ``after_days`` days, starting ``since_days`` after the
+    position was taken (the effect decays from that day)."""
     if after_days <= 0 or d == 0:
         return 1.0
     k = math.log(2) / (half_life * DAYS_PER_MONTH)
-    mean_remaining = (1 - math.exp(-k * after_days)) / (k * after_days)
+    mean_remaining = math.exp(-k * since_days) * (1 - math.exp(-k * after_days)) / (k * after_days)
     return 1.0 - d * mean_remaining
 
 
@@ -278,10 +279,9 @@ def _fade(con: Any, cams: dict[str, Any], truth: dict[str, Any]) -> dict[str, fl
         if planted and pno <= len(cam["positions"]):
             area = cam["positions"][pno - 1]["area_type"]
             d = sum(w * _deterrence(cam, cls, area, table) for cls, w in scope.items()) / sum(scope.values())
-            k = math.log(2) / (cam["half_life_months"] * DAYS_PER_MONTH)
-            since, width = (p_start - start).days, (p_end - p_start).days
-            remaining = math.exp(-k * since) * (1 - math.exp(-k * width)) / (k * width)
-            mu, se = math.log(1 - d * remaining), math.log(hi / lo) / (2 * 1.959964)
+            planted_rr = _planted_mean_rr(d, cam["half_life_months"], (p_end - p_start).days,
+                                          since_days=(p_start - start).days)
+            mu, se = math.log(planted_rr), math.log(hi / lo) / (2 * 1.959964)
             power.append(1 - NormalDist().cdf((below * math.log(first_rr) - mu) / se))
     faded_judgeable = [f for planted, f in judgeable if planted]
     return {
