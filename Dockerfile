@@ -5,7 +5,11 @@ RUN pip install --no-cache-dir uv==0.13.9
 WORKDIR /opt/ksp
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-dev --extra production --no-install-project
+# the production packages; the simulator (and its demo) stay out of the image
 COPY ingestion ./ingestion
+COPY warehouse ./warehouse
+COPY serving ./serving
+COPY orchestration ./orchestration
 COPY dags ./dags
 COPY dbt ./dbt
 COPY expectations ./expectations

@@ -30,8 +30,8 @@ def main() -> None:
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="ksp-bench-"))
     os.environ["KSP_DATA_DIR"] = str(work / "data")
     from ingestion.config import settings
-    from ingestion.pipeline import ingest
-    from ingestion.simulate import simulate
+    from ingestion.landing import ingest
+    from simulator import simulate
 
     cfg = settings()
     shutil.rmtree(cfg.data_dir, ignore_errors=True)  # ingest from scratch; the simulation may be reused

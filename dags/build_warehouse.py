@@ -12,7 +12,9 @@ one-slot `duckdb_writer` pool with ingestion, so DuckDB only ever has one writer
 **Ask:** the data-engineering team (owner `data-engineering`).
 """
 
-from ingestion.airflow_dags import build_dag
-from ingestion.assets import SOURCE_NAMES
+from airflow.sdk import DAG
 
-dag = build_dag(list(SOURCE_NAMES), __doc__)
+from orchestration.assets import SOURCE_NAMES
+from orchestration.dag_builders import build_dag
+
+dag: DAG = build_dag(list(SOURCE_NAMES), __doc__)

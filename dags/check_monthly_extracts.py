@@ -13,29 +13,19 @@ agreed delivery deadline). Backfill past months with `airflow backfill create`.
 KMP Kraków and the City Guard's records office.
 """
 
-from airflow.sdk import dag, task
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import task
 
-from ingestion.airflow_dags import START, default_args
-from ingestion.assets import WRITER_POOL
 from ingestion.config import settings
+from orchestration.assets import WRITER_POOL
+from orchestration.dag_builders import calendar_dag
 
 
-@dag(
-    dag_id="check_monthly_extracts",
-    schedule=CronTriggerTimetable("0 8 10 * *", timezone="Europe/Warsaw"),
-    start_date=START,
-    catchup=False,
-    is_paused_upon_creation=settings().calendar_paused,
-    max_active_runs=1,
-    default_args=default_args(settings(), retries=3),
-    tags=["operations", "deadline", "police", "city_guard"],
-    doc_md=__doc__,
-)
+@calendar_dag("check_monthly_extracts", "0 8 10 * *", __doc__,
+              tags=["operations", "deadline", "police", "city_guard"], retries=3)
 def check_monthly_extracts():
     @task(pool=WRITER_POOL)  # reads the ledger, which ingestion holds while it writes
     def expect_last_months_extracts(logical_date=None) -> dict[str, str]:
-        from ingestion.operations import expect_periods, previous_month
+        from orchestration.calendar import expect_periods, previous_month
 
         month = previous_month(logical_date.date())
         return expect_periods(settings(), {"police": month, "city_guard": month})

@@ -11,29 +11,19 @@ and then mails the data-engineering address.
 **Ask:** the data-engineering team (owner `data-engineering`).
 """
 
-from airflow.sdk import dag, task
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import task
 
-from ingestion.airflow_dags import START, default_args
-from ingestion.assets import WRITER_POOL
 from ingestion.config import settings
+from orchestration.assets import WRITER_POOL
+from orchestration.dag_builders import calendar_dag
 
 
-@dag(
-    dag_id="check_source_freshness",
-    schedule=CronTriggerTimetable("0 7 * * *", timezone="Europe/Warsaw"),
-    start_date=START,
-    catchup=False,
-    is_paused_upon_creation=settings().calendar_paused,
-    max_active_runs=1,
-    default_args=default_args(settings()),
-    tags=["operations", "freshness"],
-    doc_md=__doc__,
-)
+@calendar_dag("check_source_freshness", "0 7 * * *", __doc__,
+              tags=["operations", "freshness"])
 def check_source_freshness():
     @task(pool=WRITER_POOL)  # dbt opens the warehouse file for writing
     def dbt_source_freshness() -> list[dict]:
-        from ingestion.operations import check_freshness
+        from orchestration.calendar import check_freshness
 
         return check_freshness(settings())
 

@@ -14,29 +14,19 @@ to `reports/survey/<wave>/` and mails it to the security department.
 the research company contracted by the Security Department.
 """
 
-from airflow.sdk import dag, task
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import task
 
-from ingestion.airflow_dags import START, default_args
-from ingestion.assets import WRITER_POOL
 from ingestion.config import settings
+from orchestration.assets import WRITER_POOL
+from orchestration.dag_builders import calendar_dag
 
 
-@dag(
-    dag_id="check_survey_wave",
-    schedule=CronTriggerTimetable("0 8 15 1,7 *", timezone="Europe/Warsaw"),
-    start_date=START,
-    catchup=False,
-    is_paused_upon_creation=settings().calendar_paused,
-    max_active_runs=1,
-    default_args=default_args(settings(), retries=3),
-    tags=["operations", "deadline", "survey", "report"],
-    doc_md=__doc__,
-)
+@calendar_dag("check_survey_wave", "0 8 15 1,7 *", __doc__,
+              tags=["operations", "deadline", "survey", "report"], retries=3)
 def check_survey_wave():
     @task(pool=WRITER_POOL)  # reads the ledger, which ingestion holds while it writes
     def expect_wave(logical_date=None) -> str:
-        from ingestion.operations import expect_periods, survey_wave_due
+        from orchestration.calendar import expect_periods, survey_wave_due
 
         wave = survey_wave_due(logical_date.date())
         expect_periods(settings(), {"survey": wave})
@@ -44,8 +34,8 @@ def check_survey_wave():
 
     @task
     def write_wave_report(wave: str) -> str:
-        from ingestion.alerts import send_mail
-        from ingestion.reports import survey_wave_report
+        from orchestration.alerts import send_mail
+        from serving.reports import survey_wave_report
 
         cfg = settings()
         path = survey_wave_report(cfg, wave)

@@ -11,6 +11,8 @@ and updates the `inbox_anpr_counts` asset). Emits `landed_anpr_counts` when new 
 **Ask:** the data-engineering team (owner `data-engineering`).
 """
 
-from ingestion.airflow_dags import ingest_dag
+from airflow.sdk import DAG
 
-dag = ingest_dag("anpr_counts", __doc__)
+from orchestration.dag_builders import ingest_dag
+
+dag: DAG = ingest_dag("anpr_counts", __doc__)

@@ -11,6 +11,8 @@ claims it and updates the `inbox_cameras_wbizk` asset). Emits `landed_cameras_wb
 **Ask:** the data-engineering team (owner `data-engineering`).
 """
 
-from ingestion.airflow_dags import ingest_dag
+from airflow.sdk import DAG
 
-dag = ingest_dag("cameras_wbizk", __doc__)
+from orchestration.dag_builders import ingest_dag
+
+dag: DAG = ingest_dag("cameras_wbizk", __doc__)

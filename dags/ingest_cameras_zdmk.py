@@ -11,6 +11,8 @@ and updates the `inbox_cameras_zdmk` asset). Emits `landed_cameras_zdmk` when ne
 **Ask:** the data-engineering team (owner `data-engineering`).
 """
 
-from ingestion.airflow_dags import ingest_dag
+from airflow.sdk import DAG
 
-dag = ingest_dag("cameras_zdmk", __doc__)
+from orchestration.dag_builders import ingest_dag
+
+dag: DAG = ingest_dag("cameras_zdmk", __doc__)

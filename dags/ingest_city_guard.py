@@ -10,6 +10,8 @@ and updates the `inbox_city_guard` asset). Emits `landed_city_guard` when new ro
 **Ask:** the data-engineering team (owner `data-engineering`).
 """
 
-from ingestion.airflow_dags import ingest_dag
+from airflow.sdk import DAG
 
-dag = ingest_dag("city_guard", __doc__)
+from orchestration.dag_builders import ingest_dag
+
+dag: DAG = ingest_dag("city_guard", __doc__)

@@ -12,6 +12,8 @@ and updates the `inbox_interventions` asset). Emits `landed_interventions` when 
 **Ask:** the data-engineering team (owner `data-engineering`).
 """
 
-from ingestion.airflow_dags import ingest_dag
+from airflow.sdk import DAG
 
-dag = ingest_dag("interventions", __doc__)
+from orchestration.dag_builders import ingest_dag
+
+dag: DAG = ingest_dag("interventions", __doc__)

@@ -10,6 +10,8 @@ and updates the `inbox_mcpu` asset). Emits `landed_mcpu` when new rows are visib
 **Ask:** the data-engineering team (owner `data-engineering`).
 """
 
-from ingestion.airflow_dags import ingest_dag
+from airflow.sdk import DAG
 
-dag = ingest_dag("mcpu", __doc__)
+from orchestration.dag_builders import ingest_dag
+
+dag: DAG = ingest_dag("mcpu", __doc__)

@@ -10,6 +10,8 @@ and updates the `inbox_sos_alerts` asset). Emits `landed_sos_alerts` when new ro
 **Ask:** the data-engineering team (owner `data-engineering`).
 """
 
-from ingestion.airflow_dags import ingest_dag
+from airflow.sdk import DAG
 
-dag = ingest_dag("sos_alerts", __doc__)
+from orchestration.dag_builders import ingest_dag
+
+dag: DAG = ingest_dag("sos_alerts", __doc__)

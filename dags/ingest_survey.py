@@ -11,6 +11,8 @@ and updates the `inbox_survey` asset). Emits `landed_survey` when new rows are v
 **Ask:** the data-engineering team (owner `data-engineering`).
 """
 
-from ingestion.airflow_dags import ingest_dag
+from airflow.sdk import DAG
 
-dag = ingest_dag("survey", __doc__)
+from orchestration.dag_builders import ingest_dag
+
+dag: DAG = ingest_dag("survey", __doc__)

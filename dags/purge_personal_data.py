@@ -13,29 +13,19 @@ landed data, scrubbed at the door, stays. Idempotent.
 city's data protection officer.
 """
 
-from airflow.sdk import dag, task
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import task
 
-from ingestion.airflow_dags import START, default_args
-from ingestion.assets import WRITER_POOL
 from ingestion.config import settings
+from orchestration.assets import WRITER_POOL
+from orchestration.dag_builders import calendar_dag
 
 
-@dag(
-    dag_id="purge_personal_data",
-    schedule=CronTriggerTimetable("30 2 * * *", timezone="Europe/Warsaw"),
-    start_date=START,
-    catchup=False,
-    is_paused_upon_creation=settings().calendar_paused,
-    max_active_runs=1,
-    default_args=default_args(settings()),
-    tags=["operations", "privacy", "retention"],
-    doc_md=__doc__,
-)
+@calendar_dag("purge_personal_data", "30 2 * * *", __doc__,
+              tags=["operations", "privacy", "retention"])
 def purge_personal_data():
     @task(pool=WRITER_POOL)  # writes the ledger
     def purge_expired_raw_data() -> dict[str, int]:
-        from ingestion.operations import purge_personal_data as purge
+        from ingestion.retention import purge_personal_data as purge
 
         return purge(settings())
 

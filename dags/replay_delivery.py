@@ -15,9 +15,9 @@ A landed replay updates `landed_<source>`, so the warehouse rebuilds.
 
 from airflow.sdk import AssetAlias, Param, dag, task
 
-from ingestion.airflow_dags import START, default_args
-from ingestion.assets import SOURCE_NAMES, WRITER_POOL, landed_asset
 from ingestion.config import settings
+from orchestration.assets import SOURCE_NAMES, WRITER_POOL, landed_asset
+from orchestration.dag_builders import START, default_args
 
 cfg = settings()
 
@@ -44,7 +44,7 @@ def replay_delivery():
     def replay(params=None, outlet_events=None) -> list[dict]:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from ingestion.pipeline import replay as run_replay
+        from ingestion.landing import replay as run_replay
 
         results = run_replay(settings(), source=params["source"], file_name=params["file_name"] or None,
                              include_quarantined=params["include_quarantined"])

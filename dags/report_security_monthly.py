@@ -15,32 +15,22 @@ regenerates history safely.
 Security Department (Wydział Bezpieczeństwa i Zarządzania Kryzysowego).
 """
 
-from airflow.sdk import dag, task
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import task
 
-from ingestion.airflow_dags import START, default_args
 from ingestion.config import settings
+from orchestration.dag_builders import calendar_dag
 
 
-@dag(
-    dag_id="report_security_monthly",
-    schedule=CronTriggerTimetable("0 7 3 * *", timezone="Europe/Warsaw"),
-    start_date=START,
-    catchup=False,
-    is_paused_upon_creation=settings().calendar_paused,
-    max_active_runs=2,
-    default_args=default_args(settings()),
-    tags=["report", "security-department"],
-    doc_md=__doc__,
-)
+@calendar_dag("report_security_monthly", "0 7 3 * *", __doc__,
+              tags=["report", "security-department"], max_active_runs=2)
 def report_security_monthly():
     @task
     def write_monthly_report(logical_date=None) -> str:
         from datetime import date
 
-        from ingestion.alerts import send_mail
-        from ingestion.operations import previous_month
-        from ingestion.reports import monthly_report
+        from orchestration.alerts import send_mail
+        from orchestration.calendar import previous_month
+        from serving.reports import monthly_report
 
         cfg = settings()
         month = date.fromisoformat(previous_month(logical_date.date()) + "-01")

@@ -14,9 +14,9 @@ City Guard's monitoring centre reads it.
 
 from airflow.sdk import dag, task
 
-from ingestion.airflow_dags import START, default_args
-from ingestion.assets import published_asset
 from ingestion.config import settings
+from orchestration.assets import published_asset
+from orchestration.dag_builders import START, default_args
 
 
 @dag(
@@ -32,8 +32,8 @@ from ingestion.config import settings
 def report_sos_duty():
     @task
     def summarise_new_alerts() -> dict:
-        from ingestion.alerts import send_mail
-        from ingestion.reports import commit_duty_mark, sos_duty_summary
+        from orchestration.alerts import send_mail
+        from serving.reports import commit_duty_mark, sos_duty_summary
 
         cfg = settings()
         path, threats, mark = sos_duty_summary(cfg)

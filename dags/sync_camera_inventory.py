@@ -14,29 +14,19 @@ address: every camera judgement downstream depends on knowing where cameras are.
 WBiZK and ZDMK.
 """
 
-from airflow.sdk import dag, task
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import task
 
-from ingestion.airflow_dags import START, default_args
-from ingestion.assets import WRITER_POOL
 from ingestion.config import settings
+from orchestration.assets import WRITER_POOL
+from orchestration.dag_builders import calendar_dag
 
 
-@dag(
-    dag_id="sync_camera_inventory",
-    schedule=CronTriggerTimetable("0 6 * * *", timezone="Europe/Warsaw"),
-    start_date=START,
-    catchup=False,
-    is_paused_upon_creation=settings().calendar_paused,
-    max_active_runs=1,
-    default_args=default_args(settings()),
-    tags=["operations", "deadline", "cameras"],
-    doc_md=__doc__,
-)
+@calendar_dag("sync_camera_inventory", "0 6 * * *", __doc__,
+              tags=["operations", "deadline", "cameras"])
 def sync_camera_inventory():
     @task(pool=WRITER_POOL)  # reads the ledger, which ingestion holds while it writes
     def check_registers_current(logical_date=None) -> dict[str, str]:
-        from ingestion.operations import expect_recent_snapshots
+        from orchestration.calendar import expect_recent_snapshots
 
         return expect_recent_snapshots(settings(), ["cameras_wbizk", "cameras_zdmk"], logical_date.date())
 

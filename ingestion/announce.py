@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import time
 import urllib.error
 import urllib.parse
@@ -33,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ingestion import inbox
 from ingestion.config import Settings
 
 log = logging.getLogger(__name__)
@@ -62,16 +62,6 @@ def _payload(extra: Mapping[str, Any]) -> dict[str, Any] | None:
     return None  # the inbox watcher's own events: the file is claimed already
 
 
-def _claim_copy(src: Path, received: Path, name: str | None = None) -> Path:
-    target_dir = received / f"{time.time_ns()}"
-    target_dir.mkdir(parents=True, exist_ok=False)
-    target = target_dir / (name or src.name)
-    tmp = target.with_name(f".{target.name}.part")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, target)
-    return target
-
-
 def _pressed_key(event: dict[str, Any]) -> tuple[int, float | str]:
     try:
         return (0, datetime.fromisoformat(str(event["pressed_at"])).timestamp())
@@ -94,7 +84,7 @@ def _stream_event(cfg: Settings, source: str, event: dict[str, Any]) -> Path:
     tmp = hour_file.with_name(hour_file.name + ".tmp")
     tmp.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events))
     os.replace(tmp, hour_file)
-    return _claim_copy(hour_file, cfg.received_dir / source)
+    return inbox.claim_copy(hour_file, cfg.received_dir / source)
 
 
 def accept(cfg: Settings, source: str, extras: Iterable[Mapping[str, Any]]) -> list[Path]:
@@ -119,7 +109,7 @@ def accept(cfg: Settings, source: str, extras: Iterable[Mapping[str, Any]]) -> l
                 path = Path(urllib.parse.urlparse(raw).path if raw.startswith("file://") else raw)
                 if not path.is_file():
                     raise FileNotFoundError(f"announced delivery {raw} does not exist")
-                claimed.append(_claim_copy(path, cfg.received_dir / source))
+                claimed.append(inbox.claim_copy(path, cfg.received_dir / source))
             else:
                 raise ValueError(f"announcement has neither 'path' nor an SOS event: {payload!r}"[:500])
         except (OSError, ValueError) as e:

@@ -9,6 +9,7 @@ find it without a network.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -54,3 +55,10 @@ def connect(
         ensure_spatial_installed(cfg)
         con.execute("LOAD spatial")
     return con
+
+
+def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    """A query's rows as dictionaries keyed by column name (what status and reports print)."""
+    cur = con.execute(sql, params or [])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]

@@ -1,22 +1,31 @@
-"""The load ledger, the quarantine and the landing views, in ``ops/ledger.duckdb``.
+"""The load ledger, the quarantine, the build records and the landing views, in
+``ops/ledger.duckdb``: the one module that reads or writes the ``ops`` schema.
 
 The ledger is what makes ingestion exactly-once per content and what decides which
 landed Parquet files are visible: the view ``landing.<source>`` lists exactly the
 current deliveries, and it is replaced in the same transaction that records a load.
-A Parquet file written by a load that died before that commit is never read.
+A Parquet file written by a load that died before that commit is never read. The
+warehouse's builds and dbt's per-node results are recorded here too, and every other
+package (landing, build, calendar checks, status) goes through these functions, so
+the store has one owner and its schema one place to change.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from ingestion.core import LINEAGE_COLUMNS, Reject, Source
+from ingestion.duck import connect, fetch_dicts
+
+if TYPE_CHECKING:
+    from ingestion.config import Settings
 
 DDL = """
 create schema if not exists ops;
@@ -38,7 +47,7 @@ create table if not exists ops.load_ledger (
     received_at   timestamptz not null,
     finished_at   timestamptz not null
 );
--- set by the retention purge when the kept bytes were deleted (ingestion/operations.py)
+-- set by the retention purge when the kept bytes were deleted (ingestion/retention.py)
 alter table ops.load_ledger add column if not exists purged_at timestamptz;
 create table if not exists ops.quarantine (
     delivery_id    varchar not null,
@@ -71,6 +80,17 @@ create table if not exists ops.build_nodes (
     message        varchar,
     primary key (build_id, attempt, unique_id)
 );
+-- the earlier outcome of every delivery run again by `ksp replay`
+create table if not exists ops.replays (
+    delivery_id     varchar,
+    source          varchar,
+    file_name       varchar,
+    previous_status varchar,
+    rule            varchar,
+    message         varchar,
+    rows_rejected   integer,
+    replayed_at     timestamptz
+);
 create or replace view ops.current_deliveries as
 select *
 from ops.load_ledger
@@ -88,6 +108,29 @@ def init(con: duckdb.DuckDBPyConnection, sources: Iterable[Source], data_dir: Pa
     con.execute(DDL)
     for source in sources:
         refresh_landing_view(con, source, data_dir)
+
+
+def open_for_writing(cfg: Settings) -> duckdb.DuckDBPyConnection:
+    """The ledger opened for writing, its tables created and its landing views pointed
+    at this data root. Hold it only as long as the write takes: DuckDB has one writer."""
+    from ingestion.sources import SOURCES
+
+    cfg.ensure_dirs()
+    con = connect(cfg.ledger_path, cfg)
+    init(con, SOURCES.values(), cfg.data_dir)
+    return con
+
+
+def open_for_reading(cfg: Settings, *, wait_seconds: float = 30.0) -> duckdb.DuckDBPyConnection:
+    """The ledger opened read-only; while a writer holds it, wait up to ``wait_seconds``."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return connect(cfg.ledger_path, cfg, read_only=True)
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def lookup(con: duckdb.DuckDBPyConnection, delivery_id: str) -> dict[str, Any] | None:
@@ -131,3 +174,148 @@ def quarantine(con: duckdb.DuckDBPyConnection, *, delivery_id: str, source: str,
     ]
     if rows:
         con.executemany("insert into ops.quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+# --------------------------------------------------------------------------- replay
+
+
+def replayable(con: duckdb.DuckDBPyConnection, *, statuses: Sequence[str], source: str | None,
+               file_name: str | None) -> list[tuple[str, str, str, str, str]]:
+    """Deliveries a replay takes again: refused ones, and with ``loaded`` in ``statuses``
+    loaded ones that had quarantined rows; ``(delivery_id, source, file_name, status,
+    kept_path)``, oldest first."""
+    return con.execute(
+        "select delivery_id, source, file_name, status, kept_path from ops.load_ledger "
+        f"where status in ({', '.join('?' * len(statuses))}) "
+        "and (? is null or source = ?) and (? is null or file_name = ?) "
+        "and (status = 'refused' or rows_rejected > 0) order by finished_at",
+        [*statuses, source, source, file_name, file_name]).fetchall()
+
+
+def forget_for_replay(con: duckdb.DuckDBPyConnection, delivery_id: str, at: datetime) -> None:
+    """Move a delivery's outcome to ``ops.replays`` and drop it (and its quarantined rows)
+    from the ledger, so that the same bytes are no longer a duplicate."""
+    con.execute("insert into ops.replays select delivery_id, source, file_name, status, rule, message, "
+                "rows_rejected, ? from ops.load_ledger where delivery_id = ?", [at, delivery_id])
+    con.execute("delete from ops.quarantine where delivery_id = ?", [delivery_id])
+    con.execute("delete from ops.load_ledger where delivery_id = ?", [delivery_id])
+
+
+# --------------------------------------------------------------------------- builds
+
+
+def start_build(con: duckdb.DuckDBPyConnection, build_id: str, at: datetime) -> None:
+    con.execute("insert into ops.builds values (?, ?, null, 'running', null, null)", [build_id, at])
+
+
+def finish_build(con: duckdb.DuckDBPyConnection, build_id: str, *, status: str, message: str,
+                 finished_at: datetime, published_at: datetime | None) -> None:
+    con.execute("update ops.builds set finished_at = ?, status = ?, message = ?, "
+                "published_at = ? where build_id = ?",
+                [finished_at, status, message, published_at, build_id])
+
+
+def last_finished_build(con: duckdb.DuckDBPyConnection) -> tuple[str, datetime] | None:
+    """``(status, started_at)`` of the latest build that succeeded or failed."""
+    return con.execute(
+        "select status, started_at from ops.builds where status in ('success', 'failed') "
+        "order by started_at desc limit 1").fetchone()
+
+
+def record_build_nodes(con: duckdb.DuckDBPyConnection, build_id: str, attempt: int,
+                       rows: Sequence[tuple[Any, ...]]) -> None:
+    """Replace one attempt's node results: ``(build_id, attempt, unique_id, resource_type,
+    name, status, execution_s, message)`` each."""
+    con.execute("delete from ops.build_nodes where build_id = ? and attempt = ?", [build_id, attempt])
+    if rows:
+        con.executemany("insert into ops.build_nodes values (?, ?, ?, ?, ?, ?, ?, ?)", list(rows))
+
+
+def build_nodes(con: duckdb.DuckDBPyConnection, build_id: str) -> list[tuple[str, str, str, str, str]]:
+    """The node results of a build's last attempt: ``(unique_id, resource_type, name, status, message)``."""
+    return con.execute(
+        "select unique_id, resource_type, name, status, coalesce(message, '') from ops.build_nodes "
+        "where build_id = ? qualify attempt = max(attempt) over () order by unique_id",
+        [build_id]).fetchall()
+
+
+# --------------------------------------------------------------------------- calendar and retention
+
+
+def current_periods(con: duckdb.DuckDBPyConnection, source: str) -> set[str]:
+    """The periods (months, snapshot dates, waves) with a current delivery of ``source``."""
+    return {r[0] for r in con.execute(
+        "select period_key from ops.current_deliveries where source = ?", [source]).fetchall()}
+
+
+def kept_before(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> list[tuple[str, str]]:
+    """``(delivery_id, kept_path)`` of deliveries finished before ``cutoff`` whose kept bytes
+    have not been purged yet."""
+    return con.execute(
+        "select delivery_id, kept_path from ops.load_ledger "
+        "where finished_at < ? and kept_path is not null and purged_at is null", [cutoff]).fetchall()
+
+
+def mark_purged(con: duckdb.DuckDBPyConnection, delivery_id: str, at: datetime) -> None:
+    con.execute("update ops.load_ledger set purged_at = ? where delivery_id = ?", [at, delivery_id])
+
+
+def clear_quarantined_values(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> int:
+    """Drop the raw values of rows quarantined before ``cutoff`` (their line, rule and
+    column stay); returns how many rows were cleared."""
+    cleared = con.execute(
+        "update ops.quarantine set raw_values = null where quarantined_at < ? and raw_values is not null",
+        [cutoff]).fetchone()
+    return int(cleared[0]) if cleared else 0
+
+
+# --------------------------------------------------------------------------- status
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+                            [schema, table]).fetchone()[0])
+
+
+def summary(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
+    """What ``ksp status`` shows of the ledger: per source, the last deliveries, refusals,
+    quarantined rows by rule, the last builds and their failed dbt nodes."""
+    return {
+        "per_source": fetch_dicts(con, """
+            select source,
+                   count(*) filter (where status = 'loaded') as deliveries_loaded,
+                   count(*) filter (where status = 'refused') as deliveries_refused,
+                   coalesce(sum(rows_read), 0)::bigint as rows_read,
+                   coalesce(sum(rows_loaded), 0)::bigint as rows_loaded,
+                   coalesce(sum(rows_rejected), 0)::bigint as rows_rejected,
+                   max(finished_at)::varchar as last_delivery_at
+            from ops.load_ledger group by source order by source"""),
+        "ledger": fetch_dicts(con, """
+            select l.source, l.file_name, l.status, l.period_key, l.revision, l.rows_read,
+                   l.rows_loaded, l.rows_rejected, l.rule, l.message,
+                   l.finished_at::varchar as finished_at,
+                   (c.delivery_id is not null) as is_current,
+                   l.delivery_id
+            from ops.load_ledger l
+            left join ops.current_deliveries c using (delivery_id)
+            order by l.finished_at desc limit 50"""),
+        "refused": fetch_dicts(con, """
+            select source, file_name, rule, message, finished_at::varchar as finished_at
+            from ops.load_ledger where status = 'refused' order by finished_at desc limit 100"""),
+        "quarantine": fetch_dicts(con, """
+            select source, file_name, rule, count(*) as rows, min(line_no) as first_line
+            from ops.quarantine group by all order by source, file_name, rule"""),
+        "builds": fetch_dicts(con, """
+            select build_id, status, started_at::varchar as started_at,
+                   finished_at::varchar as finished_at, message,
+                   published_at::varchar as published_at
+            from ops.builds order by started_at desc limit 5"""),
+        # dbt's failed nodes in those builds (ops.build_nodes holds every node's result)
+        # (a ledger written before node results were kept has no such table until the next load)
+        "failed_nodes": fetch_dicts(con, """
+            select build_id, resource_type, name, status, message from ops.build_nodes
+            where status in ('error', 'fail') and build_id in (
+                select build_id from ops.builds order by started_at desc limit 5)
+            qualify attempt = max(attempt) over (partition by build_id)
+            order by build_id, name""") if _has_table(con, "ops", "build_nodes") else [],
+    }

@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,7 +47,7 @@ def _restore_environment():
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> Path:
     """The manifest the build plan reads (``make test`` writes it; this keeps it current)."""
-    from ingestion.dbt_graph import write_manifest
+    from warehouse.dbt import write_manifest
 
     return write_manifest(settings())
 
@@ -61,6 +63,34 @@ def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def demo_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The simulated demo-scale Kraków (seed 1, no faults), written once per test session
+    (per xdist worker): ``inbox/``, ``reference/``, ``truth.json``. Shared: copy what you
+    deliver from it, never move or change its files."""
+    from simulator import simulate
+
+    out = tmp_path_factory.mktemp("demo-city")
+    simulate(settings(), out, scale="demo", seed=DEMO_SEED, faults=False, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_city_with_faults(demo_city: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same city with every documented fault injected (``faults.json`` says where)."""
+    import shutil
+
+    from simulator import inject_faults
+
+    out = tmp_path_factory.mktemp("demo-city-faults")
+    shutil.copytree(demo_city, out, dirs_exist_ok=True)
+    inject_faults(out, DEMO_SEED)
+    return out
+
+
+DEMO_SEED = 1
+
+
+@pytest.fixture(scope="session")
 def airflow_db() -> Path:
     """A migrated SQLite metadata database with the single-writer pool (once per session)."""
     airflow = str(Path(sys.executable).parent / "airflow")
@@ -68,6 +98,26 @@ def airflow_db() -> Path:
     subprocess.run([airflow, "pools", "set", "duckdb_writer", "1", "single DuckDB writer"],
                    check=True, capture_output=True)
     return Path(os.environ["AIRFLOW_HOME"])
+
+
+PG = os.environ.get("KSP_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432")
+
+
+@pytest.fixture
+def postgres_metadata_db() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for Airflow's metadata, dropped afterwards
+    (PostgreSQL is a service of this machine and of CI: unreachable, the test fails)."""
+    import psycopg2
+
+    name = f"ksp_airflow_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+    admin.autocommit = True
+    admin.cursor().execute(f'create database "{name}"')
+    try:
+        yield f"{PG}/{name}"
+    finally:
+        admin.cursor().execute(f'drop database if exists "{name}" with (force)')
+        admin.close()
 
 
 # The two embedded-Airflow files run one after the other on one worker (each starts a

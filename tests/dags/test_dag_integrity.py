@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.assets import SOURCE_NAMES
+from orchestration.assets import SOURCE_NAMES
 
 pytestmark = pytest.mark.dags
 DAGS = Path(__file__).resolve().parents[2] / "dags"
@@ -108,7 +108,7 @@ def test_owner_retries_tags_docs_and_no_cycles(bag, dag_id: str) -> None:
 
 
 def test_data_aware_wiring(bag) -> None:
-    from ingestion.triggers import InboxArrivalTrigger
+    from orchestration.triggers import InboxArrivalTrigger
 
     for source in SOURCE_NAMES:
         dag = bag.dags[f"ingest_{source}"]

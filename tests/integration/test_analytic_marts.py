@@ -112,7 +112,7 @@ def test_cost_effectiveness_carries_the_programme_cost_and_the_maintenance_rate(
 
 
 def test_patrol_layer_exports_as_geojson_in_wgs84(demo_warehouse: Settings, tmp_path, monkeypatch) -> None:
-    from ingestion.cli import main
+    from orchestration.cli import main
 
     monkeypatch.setenv("KSP_DATA_DIR", str(demo_warehouse.data_dir))
     out = tmp_path / "patrol.geojson"
@@ -251,7 +251,7 @@ def test_school_routes_sos_sites_and_respondent_facts(demo_warehouse: Settings) 
 
 
 def test_dbt_docs_site_documents_every_mart_and_exposure(demo_warehouse: Settings) -> None:
-    from ingestion.pipeline import model_docs
+    from warehouse.dbt import model_docs
 
     site = model_docs(demo_warehouse)
     html = site.read_text(encoding="utf-8")

@@ -10,9 +10,9 @@ import duckdb
 import pytest
 
 from ingestion.config import Settings, settings
-from ingestion.dbt_graph import write_manifest
-from ingestion.pipeline import ingest
+from ingestion.landing import ingest
 from tests.builders import police_csv, police_rows
+from warehouse.dbt import write_manifest
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]

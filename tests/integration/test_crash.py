@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from ingestion.config import Settings, settings
-from ingestion.simulate import simulate
+from simulator import simulate
 
 pytestmark = pytest.mark.integration
 

@@ -7,15 +7,16 @@ import json
 
 import pytest
 
-from ingestion import dbt_graph
 from ingestion.config import settings
+from warehouse import dbt as dbt_graph
 
 pytestmark = pytest.mark.integration  # runs dbt
 
 
 def _reached(source: str) -> set[str]:
     """The models and snapshots a build planned for this changed source runs."""
-    from ingestion.pipeline import run_dbt, source_selector
+    from warehouse.build import source_selector
+    from warehouse.dbt import run_dbt
 
     select = source_selector(source)
     proc = run_dbt(settings(), "ls", "--quiet", "--resource-type", "model", "--resource-type", "snapshot",
@@ -42,7 +43,7 @@ def _manifest() -> dict:
 
 
 def test_every_landed_source_is_a_dbt_source() -> None:
-    from ingestion.assets import SOURCE_NAMES
+    from orchestration.assets import SOURCE_NAMES
 
     # one dbt source per landed table, named after it (what `source:<s>.<s>+` selects)
     assert {f"source.krakow_safety.{s}.{s}" for s in SOURCE_NAMES} <= set(_manifest()["sources"])

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from ingestion.config import Settings
-from ingestion.pipeline import ingest
+from ingestion.landing import ingest
 from tests.builders import camera_row, cameras_xlsx, police_csv
 from tests.builders import police_rows as rows
 
@@ -81,7 +81,7 @@ def test_a_moved_data_root_still_finds_its_landed_files(cfg: Settings, tmp_path:
     """A backup restored elsewhere, or the volume mounted at another path: the ledger keeps
     paths under the data root relative, and the next write re-points the landing views."""
     from ingestion.config import settings
-    from ingestion.operations import purge_personal_data
+    from ingestion.retention import purge_personal_data
 
     police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", rows(12))
     ingest(cfg, ["police"])
@@ -163,7 +163,7 @@ def test_unreadable_file_is_refused_and_other_deliveries_still_load(cfg: Setting
 
 def test_replay_after_a_fix_loads_what_was_refused(cfg: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     from ingestion.config import settings
-    from ingestion.pipeline import replay
+    from ingestion.landing import replay
 
     data = rows(20)
     for r in data[:3]:

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from ingestion.config import Settings
-from ingestion.pipeline import ingest
+from ingestion.landing import ingest
 from tests.builders import police_csv, police_rows
 
 pytestmark = pytest.mark.integration
@@ -123,7 +123,7 @@ def test_retention_purge_deletes_raw_bytes_once_and_keeps_the_record(cfg: Settin
     con.close()
     assert landed == 39  # landed rows (scrubbed at the door) stay
 
-    from ingestion.operations import purge_personal_data
+    from ingestion.retention import purge_personal_data
 
     assert purge_personal_data(cfg) == {"files_deleted": 0, "quarantine_rows_cleared": 0,
                                         "stream_files_deleted": 0}

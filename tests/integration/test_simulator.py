@@ -16,17 +16,15 @@ import pyreadstat
 import pytest
 
 from ingestion.config import Settings, settings
-from ingestion.simulate import simulate
-from ingestion.simulate.deliveries import daily_intervention_counts
+from simulator import simulate
+from simulator.deliveries import daily_intervention_counts
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("sim")
-    simulate(settings(), out, scale="demo", seed=11, faults=True, progress=False)
-    return out
+def sim(demo_city_with_faults: Path) -> Path:
+    return demo_city_with_faults
 
 
 def _digest(root: Path) -> dict[str, str]:
@@ -170,7 +168,7 @@ def _csv_rows(path: Path, encoding: str, sep: str) -> tuple[list[str], list[list
 
 def test_fault_manifest_matches_the_files(sim: Path) -> None:
     faults = {f["kind"]: f for f in json.loads((sim / "faults.json").read_text())["faults"]}
-    from ingestion.simulate.faults import FAULT_KINDS
+    from simulator.faults import FAULT_KINDS
 
     assert set(faults) == set(FAULT_KINDS)
     f = faults["wrong_encoding"]
@@ -215,7 +213,7 @@ def test_every_fault_gets_its_documented_outcome(sim: Path, cfg: Settings) -> No
 
     import duckdb
 
-    from ingestion.pipeline import ingest
+    from ingestion.landing import ingest
 
     faults = json.loads((sim / "faults.json").read_text())["faults"]
     shutil.copytree(sim / "inbox", cfg.inbox_dir, dirs_exist_ok=True)

@@ -43,14 +43,14 @@ def test_same_name_delivered_twice_is_kept_twice(tmp_path: Path) -> None:
 
 
 def test_trigger_emits_one_event_per_landed_file(tmp_path: Path) -> None:
-    from ingestion.triggers import InboxArrivalTrigger
+    from orchestration.triggers import InboxArrivalTrigger
 
     box, received = tmp_path / "inbox" / "police", tmp_path / "received" / "police"
     box.mkdir(parents=True)
     trigger = InboxArrivalTrigger(source="police", inbox_dir=str(box), received_dir=str(received),
                                   poll_interval=0.05, settle_seconds=0)
     classpath, kwargs = trigger.serialize()
-    assert classpath == "ingestion.triggers.InboxArrivalTrigger"
+    assert classpath == "orchestration.triggers.InboxArrivalTrigger"
     assert InboxArrivalTrigger(**kwargs).serialize() == (classpath, kwargs)
 
     async def first_two() -> list[dict]:

@@ -14,8 +14,8 @@ import datetime as dt
 
 import numpy as np
 
-from ingestion.simulate.geography import City, to_metric
-from ingestion.simulate.model import (
+from simulator.geography import City, to_metric
+from simulator.model import (
     HALF_LIFE_WEIGHTS,
     HALF_LIVES_MONTHS,
     Camera,
@@ -262,7 +262,7 @@ def build_cameras(city: City, rng: np.random.Generator, start: dt.date, end: dt.
 
 def _place_named_institutions(city: City, rng: np.random.Generator, cams: list[Camera]) -> None:
     """The seed's named schools and kindergartens, near the camera points named after them."""
-    from ingestion.simulate.geography import Poi
+    from simulator.geography import Poi
 
     by_name = {c.name: c for c in cams}
     for index, institutions in NAMED_NEAR.items():

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from ingestion.config import settings
@@ -22,7 +23,7 @@ def _paths(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from ingestion.pipeline import ingest
+    from ingestion.landing import ingest
 
     results = ingest(settings(), args.source or None)
     for r in results:
@@ -33,7 +34,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from ingestion.pipeline import replay
+    from ingestion.landing import replay
 
     results = replay(settings(), source=args.source, file_name=args.file, include_quarantined=args.quarantined)
     for r in results:
@@ -44,21 +45,21 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _docs(args: argparse.Namespace) -> int:
-    from ingestion.pipeline import BuildFailed, model_docs
     from ingestion.validation import publish_data_docs
+    from warehouse.dbt import DbtFailed, model_docs
 
     cfg = settings()
     print(f"Data Docs (ingestion validation): {publish_data_docs(cfg.gx_root)}")
     try:
         print(f"dbt docs (models, columns, tests, lineage, exposures): {model_docs(cfg)}")
-    except BuildFailed as e:
+    except DbtFailed as e:
         print(e, file=sys.stderr)
         return 1
     return 0
 
 
 def _build(args: argparse.Namespace) -> int:
-    from ingestion.pipeline import BuildFailed, build
+    from warehouse.build import BuildFailed, build
 
     try:
         result = build(settings())
@@ -70,68 +71,23 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from ingestion import status
+    from serving import status
 
     report = status.collect(settings())
     print(json.dumps(report, indent=2, default=str) if args.json else status.render(report))
     return 0
 
 
-def _simulate(args: argparse.Namespace) -> int:
-    from ingestion.simulate import install_places, simulate
-
-    cfg = settings()
-    result = simulate(cfg, Path(args.out), scale=args.scale, seed=args.seed, start=args.start,
-                      end=args.end, faults=args.faults)
-    rows = ", ".join(f"{k} {v:,}" for k, v in result.counts.items())
-    print(f"simulated {args.scale} (seed {args.seed}) in {result.seconds:.1f}s into {result.out}: {rows}"
-          + (f"; {result.faults} faults injected (faults.json)" if args.faults else ""))
-    print(f"places layer of the simulated city installed as {install_places(cfg, Path(args.out))}")
-    return 0
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from ingestion.demo import run_demo
-
-    return run_demo(settings(), keep_running=not args.exit_when_done, timeout_s=args.timeout)
-
-
-def _stop(args: argparse.Namespace) -> int:
-    from ingestion.demo import stop
-
-    return stop(settings())
-
-
 def _export(args: argparse.Namespace) -> int:
-    """Write the patrol layer (cells × hours) as GeoJSON, from the published warehouse."""
-    from ingestion.duck import connect
+    from serving.exports import patrol_layer
 
-    cfg = settings()
-    out = Path(args.out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.unlink(missing_ok=True)
-    con = connect(cfg.published_path, cfg, spatial=True, read_only=True)
-    try:
-        where = "where rank_in_hour <= ?" + (" and hour_of_week = ?" if args.hour is not None else "")
-        params = [args.top] + ([args.hour] if args.hour is not None else [])
-        con.execute(f"""
-            copy (
-                select p.* exclude (centroid_easting_m, centroid_northing_m),
-                       st_transform(st_geomfromtext(c.cell_wkt_epsg2180), 'EPSG:2180', 'EPSG:4326',
-                                    always_xy := true) as geom
-                from marts.mart_patrol_hotspots p join marts.dim_grid_cell c using (cell_id)
-                {where}
-                order by hour_of_week, rank_in_hour
-            ) to '{out}' with (format gdal, driver 'GeoJSON')""", params)
-        n = con.execute(f"select count(*) from st_read('{out}')").fetchone()[0]
-    finally:
-        con.close()
+    out, n = patrol_layer(settings(), Path(args.out), top=args.top, hour=args.hour)
     print(f"patrol layer: {n} cell-hours (top {args.top} per hour) in {out}")
     return 0
 
 
 def _manifest(args: argparse.Namespace) -> int:
-    from ingestion.dbt_graph import write_manifest
+    from warehouse.dbt import write_manifest
 
     print(f"dbt manifest: {write_manifest(settings(), force=args.force)}")
     return 0
@@ -186,24 +142,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_status)
 
-    p = sub.add_parser("simulate", help="write a simulated city's deliveries, truth.json, faults")
-    p.add_argument("--scale", choices=["demo", "city", "national"], default="demo")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--out", required=True, help="output folder (gets inbox/, truth.json, faults.json)")
-    p.add_argument("--start", help="first month, YYYY-MM (default per scale)")
-    p.add_argument("--end", help="last month, YYYY-MM (default per scale)")
-    p.add_argument("--faults", action="store_true", help="inject the documented faults")
-    p.set_defaults(func=_simulate)
-
-    p = sub.add_parser("demo", help="run embedded Airflow on the sample deliveries")
-    p.add_argument("--exit-when-done", action="store_true",
-                   help="stop Airflow once the mart is published (for tests)")
-    p.add_argument("--timeout", type=float, default=1200.0)
-    p.set_defaults(func=_demo)
-
-    p = sub.add_parser("stop", help="stop the demo's Airflow")
-    p.set_defaults(func=_stop)
-
     p = sub.add_parser("export", help="export a map layer from the published warehouse")
     p.add_argument("layer", choices=["patrol-layer"])
     p.add_argument("--out", required=True, help="GeoJSON file to write")
@@ -225,6 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--password", default="")
     p.add_argument("--redis", metavar="URL", help="publish on Redis (redis://host:6379/0) instead of REST")
     p.set_defaults(func=_announce)
+
+    # commands of optional packages (the simulator's simulate, demo and stop), absent from
+    # an image that does not ship them
+    for entry in entry_points(group="ksp.commands"):
+        try:
+            register = entry.load()
+        except ModuleNotFoundError:
+            continue
+        register(sub)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -1,8 +1,14 @@
-"""``ksp simulate``: a deterministic Kraków that delivers every source of SPEC.md.
+"""The simulator: a deterministic Kraków that delivers every source of SPEC.md, the
+validity scorer that holds the marts to its planted truth, and the demo.
 
-Writes ``OUT/inbox/<source>/<file>`` exactly as the SPEC names them, ``OUT/truth.json``
+Kept outside the production packages (the image does not ship it): it may import
+anything of the platform (the demo drives all of it; the scorer reads the published
+marts), and nothing of the platform imports it. ``ksp simulate``, ``ksp demo`` and
+``ksp stop`` reach the command line through the ``ksp.commands`` entry point.
+
+``simulate`` writes ``OUT/inbox/<source>/<file>`` exactly as the SPEC names them, ``OUT/truth.json``
 with every effect the simulator planted (never read by the pipeline), and with
-``--faults`` the defects of :mod:`ingestion.simulate.faults` plus ``OUT/faults.json``.
+``--faults`` the defects of :mod:`simulator.faults` plus ``OUT/faults.json``.
 The model is documented in docs/simulator.md.
 """
 
@@ -44,6 +50,19 @@ def _month(text: str, *, end: bool = False) -> dt.date:
     return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
+def inject_faults(out: Path, seed: int) -> list[dict[str, Any]]:
+    """Inject the documented faults (:mod:`simulator.faults`) into a simulated city's
+    deliveries under ``out`` and describe them in ``out/faults.json``; what
+    ``simulate(faults=True)`` does after writing the deliveries."""
+    from simulator.faults import inject
+
+    manifest = inject(out, seed)
+    (out / "faults.json").write_text(
+        json.dumps({"seed": seed, "faults": manifest}, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    return manifest
+
+
 def simulate(
     cfg: Settings,
     out: Path,
@@ -57,9 +76,9 @@ def simulate(
 ) -> Result:
     from tqdm import tqdm
 
-    from ingestion.simulate import deliveries
-    from ingestion.simulate.geography import load_city
-    from ingestion.simulate.model import (
+    from simulator import deliveries
+    from simulator.geography import load_city
+    from simulator.model import (
         CLASSES,
         COVERAGE_M,
         DETERRENCE,
@@ -74,7 +93,7 @@ def simulate(
         months_between,
         rate_ratio_table,
     )
-    from ingestion.simulate.registry import build_cameras
+    from simulator.registry import build_cameras
 
     factor, default_start, default_end = SCALES[scale]
     first, last = _month(start or default_start), _month(end or default_end, end=True)
@@ -105,14 +124,7 @@ def simulate(
     counts["anpr_count_rows"] = deliveries.write_anpr(model, inbox, first, last, seed, bar.update)
     bar.close()
 
-    manifest: list[dict[str, Any]] = []
-    if faults:
-        from ingestion.simulate.faults import inject
-
-        manifest = inject(out, seed)
-        (out / "faults.json").write_text(
-            json.dumps({"seed": seed, "faults": manifest}, indent=2, ensure_ascii=False), encoding="utf-8"
-        )
+    manifest = inject_faults(out, seed) if faults else []
 
     truth = {
         "generator": "krakow-safety-platform simulator",

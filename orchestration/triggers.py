@@ -32,7 +32,7 @@ class InboxArrivalTrigger(BaseEventTrigger):
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
-            "ingestion.triggers.InboxArrivalTrigger",
+            "orchestration.triggers.InboxArrivalTrigger",
             {
                 "source": self.source,
                 "inbox_dir": self.inbox_dir,

@@ -1,4 +1,6 @@
-"""DAG builders shared by the files in ``dags/`` (one DAG per file there).
+"""DAG builders shared by the files in ``dags/`` (one DAG per file there): the
+asset-triggered ``ingest_<source>`` and ``build_warehouse`` DAGs, and the header every
+calendar DAG shares (:func:`calendar_dag`).
 
 Every task that opens a DuckDB file for writing runs in the one-slot pool
 ``duckdb_writer``: DuckDB allows a single writing process per file, and the pool
@@ -9,14 +11,15 @@ the DAG processor parses these files every few seconds.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import DAG, dag, task
 
-from ingestion.alerts import notify_failure
-from ingestion.assets import WRITER_POOL, inbox_asset, landed_asset, published_asset
 from ingestion.config import Settings, settings
+from orchestration.alerts import notify_failure
+from orchestration.assets import WRITER_POOL, inbox_asset, landed_asset, published_asset
 
 log = logging.getLogger(__name__)
 # the history the platform holds (the survey and the camera log go back to 2024): backfills start here
@@ -34,6 +37,28 @@ def default_args(cfg: Settings, retries: int = 2) -> dict[str, Any]:
         "max_retry_delay": timedelta(minutes=30),
         "on_failure_callback": notify_failure,
     }
+
+
+def calendar_dag(dag_id: str, cron: str, doc_md: str | None, *, tags: Sequence[str], retries: int = 2,
+                 max_active_runs: int = 1) -> Callable[[Callable[..., None]], Callable[..., DAG]]:
+    """The ``@dag`` of a calendar DAG: a cron in Europe/Warsaw (the city's calendar, DST
+    included), history from ``START`` for backfills, no catch-up, retries with backoff
+    and a mail after the last one; paused at creation where ``KSP_CALENDAR_PAUSED`` says
+    so (the demo replays history)."""
+    from airflow.timetables.trigger import CronTriggerTimetable
+
+    cfg = settings()
+    return dag(
+        dag_id=dag_id,
+        schedule=CronTriggerTimetable(cron, timezone="Europe/Warsaw"),
+        start_date=START,
+        catchup=False,
+        is_paused_upon_creation=cfg.calendar_paused,
+        max_active_runs=max_active_runs,
+        default_args=default_args(cfg, retries=retries),
+        tags=list(tags),
+        doc_md=doc_md,
+    )
 
 
 def ingest_dag(source: str, doc_md: str) -> DAG:
@@ -59,7 +84,7 @@ def ingest_dag(source: str, doc_md: str) -> DAG:
             from airflow.sdk.exceptions import AirflowSkipException
 
             from ingestion import announce
-            from ingestion.pipeline import ingest
+            from ingestion.landing import ingest
 
             c = settings()
             extras = [e.extra for asset in (triggering_asset_events or {}) for e in triggering_asset_events[asset]]
@@ -97,14 +122,15 @@ def build_dag(sources: list[str], doc_md: str) -> DAG:
         doc_md=doc_md,
     )
     def _build() -> None:
+        # the steps of warehouse.build.build(), one task each (the sequence is written there)
         @task(pool=WRITER_POOL, priority_weight=1, weight_rule="absolute")
         def plan_build(triggering_asset_events: Any = None) -> dict[str, Any]:
             """Only the dbt nodes the changed landing tables reach (everything on a manual run,
             a first build, after a failed build or a changed dbt project)."""
-            from ingestion.pipeline import plan_build as plan
+            from warehouse import build
 
             changed = sorted({a.name.removeprefix("landed_") for a in (triggering_asset_events or {})})
-            return plan(settings(), changed)
+            return build.plan_build(settings(), changed)
 
         # one retry: a failed test fails again, a lock or a killed worker does not
         @task(pool=WRITER_POOL, priority_weight=1, weight_rule="absolute", retries=1)
@@ -112,33 +138,26 @@ def build_dag(sources: list[str], doc_md: str) -> DAG:
             """``dbt build`` (models, seeds and every test) of the planned nodes in one dbt process;
             a failed model or test skips what depends on it and fails the task, naming them.
             Per-node results: ``ops.build_nodes`` and ``ksp status``."""
-            from ingestion.pipeline import run_build
+            from warehouse import build
 
-            return run_build(settings(), plan["build_id"], plan["select"], attempt=ti.try_number)
+            return build.dbt_build(settings(), plan, attempt=ti.try_number)
 
         @task(pool=WRITER_POOL, outlets=[published_asset(cfg)], priority_weight=1, weight_rule="absolute")
         def publish_warehouse(plan: dict[str, Any], summary: str) -> dict[str, Any]:
             """Copy the marts to a new read-only file and swap it in (readers never see a half build)."""
-            from ingestion.pipeline import finish_build, publish
+            from warehouse import build
 
-            c = settings()
-            published_at = publish(c, plan["build_id"])
-            finish_build(c, plan["build_id"], "success", f"{plan['reason']}: {summary}", published_at)
-            return {"build_id": plan["build_id"], "published_path": str(c.published_path)}
+            return build.publish_build(settings(), plan, summary)
 
         @task(pool=WRITER_POOL, trigger_rule="one_failed", retries=0)
         def record_failed_build(ti: Any = None) -> None:
             """The build failed: the published warehouse stays as it was."""
-            from ingestion.pipeline import failure_summary, finish_build, recorded_nodes
+            from warehouse import build
 
             plan = ti.xcom_pull(task_ids="plan_build")
             if not plan:
                 raise RuntimeError("the build could not be planned; the published warehouse is unchanged")
-            c = settings()
-            # the same message `ksp build` records: the failed nodes and what they skipped
-            message = failure_summary(plan["build_id"], recorded_nodes(c, plan["build_id"]))
-            finish_build(c, plan["build_id"], "failed", message)
-            raise RuntimeError(message)
+            raise RuntimeError(build.fail_build(settings(), plan["build_id"]))
 
         plan = plan_build()
         summary = dbt_build(plan)

@@ -1,6 +1,6 @@
 """Do the marts recover what the simulator planted? The whole platform at the `city`
 scale (7.5 years, 1.3 million offences): simulate, ingest every delivery, dbt build,
-then score the published marts against truth.json (ingestion/validity.py) and print
+then score the published marts against truth.json (simulator/validity.py) and print
 the scores.
 
 Thresholds follow what the statistics can resolve at these counts, not what happens
@@ -48,15 +48,16 @@ from scipy.stats import binom
 
 from ingestion.config import Settings, settings
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("city_scale")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("city_scale")]
 
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
     import time
 
-    from ingestion.pipeline import build, ingest
-    from ingestion.simulate import install_places, simulate
+    from ingestion.landing import ingest
+    from simulator import install_places, simulate
+    from warehouse.build import build
 
     root = tmp_path_factory.mktemp("city")
     with pytest.MonkeyPatch.context() as mp:
@@ -81,7 +82,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
 
 
 def test_marts_recover_the_planted_truth_at_city_scale(city: tuple[Settings, Path]) -> None:
-    from ingestion.validity import agrees, score, wrong_sign
+    from simulator.validity import agrees, score, wrong_sign
 
     cfg, truth = city
     s = score(cfg.published_path, truth)

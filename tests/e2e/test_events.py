@@ -73,8 +73,8 @@ def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    from ingestion import demo
     from ingestion.config import settings
+    from simulator import demo
 
     cfg = settings()
     proc, airflow_env = demo.start_airflow(cfg, timeout_s=600)
@@ -115,7 +115,7 @@ def _mart(cfg) -> dict:
 
 def _metadata(env: dict[str, str], sql: str) -> list[tuple] | None:
     """Rows from Airflow's metadata database (None while it cannot be read)."""
-    from ingestion.demo import metadata_rows
+    from simulator.demo import metadata_rows
 
     return metadata_rows(env, sql)
 
@@ -141,7 +141,8 @@ def _published_builds(cfg) -> int:
 
 
 def test_file_rest_and_redis_each_reach_the_published_marts(platform, tmp_path: Path) -> None:
-    from ingestion import announce, demo
+    from ingestion import announce
+    from simulator import demo
 
     cfg, mail, env = platform
     timings: dict[str, float] = {}

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ingestion.simulate.geography import CELL_M, City, Poi
+from simulator.geography import CELL_M, City, Poi
 
 CLASSES = ("property", "violence", "alcohol_drugs", "public_order", "traffic", "other")
 AREA_TYPES = ("transit", "commercial", "residential")

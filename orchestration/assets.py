@@ -14,11 +14,12 @@ from airflow.sdk import Asset, AssetWatcher
 
 from ingestion.announce import STREAMED_SOURCES, redis_channel
 from ingestion.config import Settings
+from ingestion.sources import NAMES
 
 
 def inbox_asset(cfg: Settings, source: str) -> Asset:
     """A delivery arrived: the inbox watcher, a REST call or (production) a Redis message."""
-    from ingestion.triggers import InboxArrivalTrigger
+    from orchestration.triggers import InboxArrivalTrigger
 
     trigger = InboxArrivalTrigger(
         source=source,
@@ -54,9 +55,6 @@ def published_asset(cfg: Settings) -> Asset:
 
 WRITER_POOL = "duckdb_writer"
 
-# The SPEC's sources by name, for DAG files: importing ``ingestion.sources`` (the parsers,
-# pandas) would cost the DAG processor half a second per parse. A test keeps the two equal.
-SOURCE_NAMES: tuple[str, ...] = (
-    "anpr_counts", "cameras_wbizk", "cameras_zdmk", "city_guard", "interventions", "mcpu", "police",
-    "sos_alerts", "survey",
-)
+# The SPEC's sources by name, for DAG files: derived from the parser modules without
+# importing them (the parsers and pandas would cost the DAG processor half a second a parse).
+SOURCE_NAMES: tuple[str, ...] = NAMES

@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingestion.assets import WRITER_POOL
 from ingestion.config import REPO_ROOT, Settings
+from orchestration.assets import WRITER_POOL
 
 USER = "admin"
 # sqlite3's busy timeout for Airflow's metadata database (airflow_env)
@@ -71,7 +71,7 @@ def airflow_env(cfg: Settings) -> dict[str, str]:
     if env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite"):
         # SQLite has one writer: a CLI command (a backfill) waits for the scheduler's
         # transaction instead of failing with "database is locked" after 5 s
-        env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS", "ingestion.demo.SQLITE_CONNECT_ARGS")
+        env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS", "simulator.demo.SQLITE_CONNECT_ARGS")
     return env
 
 
@@ -144,8 +144,8 @@ def _deliver(batch: Path, inbox: Path) -> list[str]:
 def _settled(cfg: Settings, started: float, since: datetime | None = None) -> tuple[bool, dict[str, Any]]:
     """Done when no delivery waits and the last successful build is newer than every load
     (and, for an announced delivery, a load newer than ``since`` happened)."""
-    from ingestion import status
     from ingestion.sources import SOURCES
+    from serving import status
 
     try:
         waiting = [p for s in SOURCES for p in (cfg.inbox_dir / s).glob("*") if p.is_file()] + \
@@ -214,7 +214,7 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
     password = _password(cfg)
     log_path = cfg.airflow_home / "standalone.log"
     try:
-        from ingestion.simulate import install_places, simulate
+        from simulator import install_places, simulate
 
         sim = cfg.data_dir / "simulated"
         simulate(cfg, sim, scale="demo", seed=1, faults=True, progress=False)
@@ -375,8 +375,8 @@ def layer_rows(cfg: Settings) -> list[tuple[str, int, int]]:
 def summary(cfg: Settings, report: dict[str, Any], password: str) -> str:
     import duckdb
 
-    from ingestion import status
     from ingestion.duck import connect
+    from serving import status
 
     lines = [status.render(report), "", "Rows per layer of the warehouse:"]
     for _ in range(20):  # a build queued by the last delivery may hold the warehouse for a moment

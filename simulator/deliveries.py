@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ingestion.simulate import writers
-from ingestion.simulate.geography import City, to_wgs84
-from ingestion.simulate.model import (
+from simulator import writers
+from simulator.geography import City, to_wgs84
+from simulator.model import (
     CLASSES,
     HOURS,
     MONTHLY,

@@ -1,32 +1,26 @@
-"""The operations behind both the Airflow tasks and the ``ksp`` command.
+"""Landing: every waiting delivery through parse → validate → land → ledger, and replays.
 
-``ingest`` takes every waiting delivery through parse → validate → land → ledger;
-``build`` runs dbt on the warehouse and then publishes a read-only copy. These
-functions hold DuckDB's single write lock only for as long as they run; Airflow
-serialises them through the one-slot ``duckdb_writer`` pool (docs/architecture.md).
+``ingest`` is what both the ``ingest_<source>`` DAGs and ``ksp ingest`` run; ``replay``
+takes refused (or quarantined) deliveries through the same path again. Both hold the
+ledger's single DuckDB write lock only for as long as they run; Airflow serialises
+them through the one-slot ``duckdb_writer`` pool (docs/architecture.md).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
-import shutil
-import subprocess
-import sys
-import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from time import perf_counter, time_ns
-from typing import Any, NamedTuple
+from time import perf_counter
+from typing import Any
 
 from ingestion import inbox, ledger
 from ingestion.config import Settings
 from ingestion.core import LINEAGE_COLUMNS, RefusedDelivery, Source
-from ingestion.duck import connect, ensure_spatial_installed
 from ingestion.sources import SOURCES
 
 log = logging.getLogger("ksp")
@@ -72,13 +66,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _open_ledger(cfg: Settings):
-    cfg.ensure_dirs()
-    con = connect(cfg.ledger_path, cfg)
-    ledger.init(con, SOURCES.values(), cfg.data_dir)
-    return con
-
-
 BATCH_ROWS = 250_000  # rows validated together: bounds memory, amortises GX's per-run cost
 
 
@@ -103,7 +90,7 @@ def ingest(cfg: Settings, sources: list[str] | None = None, *,
     for phase in ("parse", "validate", "land"):
         clock.setdefault(phase, 0.0)
     names = sources or sorted(SOURCES)
-    con = _open_ledger(cfg)
+    con = ledger.open_for_writing(cfg)
     results: list[LoadResult] = []
     try:
         for name in names:
@@ -151,7 +138,7 @@ def _prepare(cfg: Settings, con: Any, source: Source, path: Path, seen: dict[str
             os.replace(path, kept)
         else:
             path.unlink()
-        _cleanup_claim_dir(path)
+        inbox.release(path)
         when = (f"{previous['status']} at {previous['finished_at']:%Y-%m-%d %H:%M} UTC" if previous
                 else f"delivered as {seen[delivery_id]} in this run")
         results.append(LoadResult(source.name, path.name, "duplicate", delivery_id=delivery_id,
@@ -227,7 +214,7 @@ def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending],
     for item, rejects, _target, archive, n_good in landed:
         archive.parent.mkdir(parents=True, exist_ok=True)
         os.replace(item.path, archive)
-        _cleanup_claim_dir(item.path)
+        inbox.release(item.path)
         results.append(LoadResult(source.name, item.path.name, "loaded", item.parsed.rows_read, n_good,
                                   len({r.line for r in rejects}), delivery_id=item.delivery_id,
                                   reject_rules=dict(Counter(r.rule for r in rejects))))
@@ -278,248 +265,9 @@ def _refuse(cfg: Settings, con: Any, source: Source, path: Path, delivery_id: st
     os.replace(path, refused_path)
     refused_path.with_name(refused_path.name + ".reason.txt").write_text(str(refusal) + "\n",
                                                                          encoding="utf-8")
-    _cleanup_claim_dir(path)
+    inbox.release(path)
     return LoadResult(source.name, path.name, "refused", message=str(refusal),
                       delivery_id=delivery_id)
-
-
-def _cleanup_claim_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.parent.rmdir()
-
-
-# --------------------------------------------------------------------------- build
-
-
-def dbt_env(cfg: Settings) -> dict[str, str]:
-    """The environment dbt runs in: every path through ``env_var()`` in profiles.yml."""
-    return {**os.environ, **cfg.dbt_env()}
-
-
-def run_dbt(cfg: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the dbt CLI of this environment as a child process (it releases every lock on exit)."""
-    dbt = Path(sys.executable).parent / "dbt"
-    cmd = [str(dbt), "--no-use-colors", *args, "--project-dir", str(cfg.dbt_project_dir),
-           "--target-path", str(cfg.data_dir / "dbt" / "target"),
-           "--log-path", str(cfg.data_dir / "dbt" / "logs")]
-    return subprocess.run(cmd, env=dbt_env(cfg), text=True, capture_output=True, check=False)
-
-
-def model_docs(cfg: Settings) -> Path:
-    """dbt's documentation site for the warehouse as one self-contained HTML file:
-    every model, column, test, exposure and the lineage graph, with the catalog read
-    from the built warehouse (run after a build)."""
-    proc = run_dbt(cfg, "docs", "generate", "--static")
-    if proc.returncode:
-        raise BuildFailed(f"dbt docs generate failed:\n{_dbt_failures(proc.stdout + proc.stderr)}")
-    return cfg.data_dir / "dbt" / "target" / "static_index.html"
-
-
-class BuildFailed(RuntimeError):
-    """dbt build failed; the published warehouse is left as it was."""
-
-
-def start_build(cfg: Settings) -> str:
-    """Record a build as running in ``ops.builds``; returns its id."""
-    cfg.ensure_dirs()
-    ensure_spatial_installed(cfg)
-    build_id = uuid.uuid4().hex[:12]
-    con = _open_ledger(cfg)
-    try:
-        con.execute("insert into ops.builds values (?, ?, null, 'running', null, null)",
-                    [build_id, datetime.now(UTC)])
-    finally:
-        con.close()
-    return build_id
-
-
-def finish_build(cfg: Settings, build_id: str, status: str, message: str,
-                 published_at: datetime | None = None) -> None:
-    con = _open_ledger(cfg)
-    try:
-        con.execute("update ops.builds set finished_at = ?, status = ?, message = ?, "
-                    "published_at = ? where build_id = ?",
-                    [datetime.now(UTC), status, message, published_at, build_id])
-    finally:
-        con.close()
-
-
-def source_selector(source: str) -> str:
-    """dbt's selector for a changed landing table: its source and everything built on it."""
-    return f"source:{source}.{source}+"
-
-
-def plan_build(cfg: Settings, changed_sources: list[str]) -> dict[str, Any]:
-    """What the build DAG must rebuild for these changed landing tables.
-
-    Only the dbt nodes downstream of the changed sources (dbt's own selector
-    ``source:<s>.<s>+``), unless a full build is due: nothing was named (a manual run),
-    no build has succeeded since the dbt project last changed (``manifest.json`` is
-    newer), or the last build failed (its models may be half-built).
-    """
-    if not cfg.dbt_manifest_path.exists():
-        raise FileNotFoundError(
-            f"dbt's parsed project {cfg.dbt_manifest_path} is missing: run `make setup` (or `ksp manifest`)")
-    build_id = start_build(cfg)
-    con = _open_ledger(cfg)
-    try:
-        last = con.execute(
-            "select status, started_at from ops.builds where status in ('success', 'failed') "
-            "order by started_at desc limit 1").fetchone()
-    finally:
-        con.close()
-    manifest_changed = last is None or (
-        datetime.fromtimestamp(cfg.dbt_manifest_path.stat().st_mtime, UTC) > last[1])
-    reason = ("manual run" if not changed_sources else "first build" if last is None
-              else "last build failed" if last[0] != "success"
-              else "dbt project changed" if manifest_changed or not cfg.warehouse_path.exists() else "")
-    plan = {"build_id": build_id, "changed_sources": changed_sources, "full": bool(reason),
-            "reason": reason or f"only what depends on {', '.join(changed_sources)}",
-            "select": None if reason else [source_selector(s) for s in changed_sources]}
-    log.info("build %s plan: %s (dbt --select %s)", build_id, plan["reason"],
-             " ".join(plan["select"] or ["(all)"]))
-    return plan
-
-
-def build(cfg: Settings) -> dict[str, Any]:
-    """``dbt build`` of the whole project, then publish (``ksp build``)."""
-    build_id = start_build(cfg)
-    status, message, published_at = "failed", "", None
-    try:
-        message = run_build(cfg, build_id)
-        published_at = publish(cfg, build_id)
-        status = "success"
-    except BuildFailed as e:
-        message = str(e)
-        raise
-    except BaseException as e:  # record the failure, then let it propagate
-        message = f"{type(e).__name__}: {e}"
-        raise
-    finally:
-        finish_build(cfg, build_id, status, message, published_at)
-    return {"build_id": build_id, "status": status, "published_path": str(cfg.published_path)}
-
-
-def run_build(cfg: Settings, build_id: str, select: list[str] | None = None, attempt: int = 1) -> str:
-    """One ``dbt build`` process over the selected nodes (all without a selection).
-
-    One process, not one per node: DuckDB has a single writer, so per-node processes
-    could never run side by side and each paid dbt's start-up (docs/architecture.md).
-    dbt's own graph order still holds: a failed model or test skips everything
-    downstream of it. What dbt did with every node goes to ``ops.build_nodes``.
-    Returns dbt's summary line; raises ``BuildFailed`` naming the failed nodes.
-    """
-    target = cfg.data_dir / "dbt" / "target"
-    (target / "run_results.json").unlink(missing_ok=True)
-    proc = run_dbt(cfg, "build", *(["--select", *select] if select else []))
-    output = proc.stdout + proc.stderr
-    log.info("dbt build output:\n%s", output)
-    nodes = _record_nodes(cfg, build_id, attempt, target / "run_results.json")
-    if proc.returncode == 0:
-        return _dbt_summary(output)
-    raise BuildFailed(failure_summary(build_id, nodes) + _dbt_failures(output))
-
-
-class NodeResult(NamedTuple):
-    """What dbt did with one node of a build (a row of ``ops.build_nodes``)."""
-
-    unique_id: str
-    resource_type: str
-    name: str
-    status: str
-    message: str
-
-
-def failure_summary(build_id: str, nodes: list[NodeResult]) -> str:
-    """The failed nodes of a build and how many were skipped below them (log, ledger, mail)."""
-    failed = [f"{n.resource_type} {n.name}: {n.status} {n.message}".rstrip()
-              for n in nodes if n.status in ("error", "fail")]
-    skipped = sum(n.status == "skipped" for n in nodes)
-    return (f"dbt build failed (build {build_id}); the published warehouse is unchanged.\n"
-            + ("\n".join(failed) + f"\n{skipped} node(s) downstream skipped\n" if failed else ""))
-
-
-def recorded_nodes(cfg: Settings, build_id: str) -> list[NodeResult]:
-    """The node results of a build's last attempt, as ``ops.build_nodes`` keeps them."""
-    con = _open_ledger(cfg)
-    try:
-        rows = con.execute(
-            "select unique_id, resource_type, name, status, coalesce(message, '') from ops.build_nodes "
-            "where build_id = ? qualify attempt = max(attempt) over () order by unique_id",
-            [build_id]).fetchall()
-    finally:
-        con.close()
-    return [NodeResult(*r) for r in rows]
-
-
-def _record_nodes(cfg: Settings, build_id: str, attempt: int, run_results: Path) -> list[NodeResult]:
-    """Keep dbt's per-node results of this attempt in ``ops.build_nodes``."""
-    import json
-
-    if not run_results.exists():  # dbt stopped before running anything (e.g. a compilation error)
-        return []
-    rows = []
-    for r in json.loads(run_results.read_text())["results"]:
-        uid = r["unique_id"]
-        kind, _project, *rest = uid.split(".")
-        name = rest[-1] if kind == "unit_test" else rest[0]  # a data test's id ends in a hash
-        rows.append((build_id, attempt, uid, kind, name, r["status"], r.get("execution_time"),
-                     (r.get("message") or "")[:2000]))
-    con = _open_ledger(cfg)
-    try:
-        con.execute("delete from ops.build_nodes where build_id = ? and attempt = ?", [build_id, attempt])
-        con.executemany("insert into ops.build_nodes values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    finally:
-        con.close()
-    return [NodeResult(r[2], r[3], r[4], r[5], r[7]) for r in rows]
-
-
-def _dbt_summary(output: str) -> str:
-    lines = [ln for ln in output.splitlines() if "Done. PASS=" in ln]
-    return lines[-1].split("Done. ", 1)[1] if lines else output[-500:]
-
-
-def _dbt_failures(output: str) -> str:
-    keep = ("ERROR", "FAIL ", "Error", "error", "Got ", "Done. PASS=")
-    lines = [ln.strip() for ln in output.splitlines() if any(k in ln for k in keep)]
-    return "\n".join(lines[-30:]) or output[-3000:]
-
-
-PUBLISHED_SCHEMAS = ("marts",)
-
-
-def publish(cfg: Settings, build_id: str) -> datetime:
-    """Copy the marts into a new file and swap it in atomically.
-
-    Readers open ``published/ksp.duckdb`` read-only; a rename replaces it in one step,
-    so a reader sees the old or the new warehouse, never a half-built one, and an
-    open reader keeps its old copy until it closes. Only marts are published: staging
-    and intermediate layers stay with the data engineers.
-    """
-    target = cfg.published_path
-    tmp = target.with_name(f".{target.name}.{build_id}.tmp")
-    tmp.unlink(missing_ok=True)
-    now = datetime.now(UTC)
-    con = connect(tmp, cfg, spatial=True)
-    try:
-        con.execute(f"attach '{cfg.warehouse_path}' as wh (read_only)")
-        tables = con.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = 'wh' "
-            f"and schema_name in ({', '.join('?' * len(PUBLISHED_SCHEMAS))}) order by 1, 2",
-            list(PUBLISHED_SCHEMAS)).fetchall()
-        for schema, table in tables:
-            con.execute(f'create schema if not exists "{schema}"')
-            con.execute(f'create table "{schema}"."{table}" as select * from wh."{schema}"."{table}"')
-        con.execute("create schema if not exists meta")
-        con.execute("create table meta.build_info as select ? as build_id, ? as published_at",
-                    [build_id, now])
-        con.execute("detach wh")
-        con.execute("checkpoint")
-    finally:
-        con.close()
-    os.replace(tmp, target)
-    shutil.rmtree(tmp.with_suffix(".tmp.wal"), ignore_errors=True)
-    return now
 
 
 # --------------------------------------------------------------------------- replay
@@ -534,30 +282,17 @@ def replay(cfg: Settings, *, source: str | None = None, file_name: str | None = 
     ``ops.replays``. A delivery that now loads supersedes nothing it should not: the
     ledger's period rules apply as for any delivery.
     """
-    con = _open_ledger(cfg)
+    con = ledger.open_for_writing(cfg)
     try:
-        con.execute("""create table if not exists ops.replays (
-            delivery_id varchar, source varchar, file_name varchar, previous_status varchar, rule varchar,
-            message varchar, rows_rejected integer, replayed_at timestamptz)""")
         statuses = ["refused", "loaded"] if include_quarantined else ["refused"]
-        rows = con.execute(
-            "select delivery_id, source, file_name, status, kept_path from ops.load_ledger "
-            f"where status in ({', '.join('?' * len(statuses))}) "
-            "and (? is null or source = ?) and (? is null or file_name = ?) "
-            "and (status = 'refused' or rows_rejected > 0) order by finished_at",
-            [*statuses, source, source, file_name, file_name]).fetchall()
+        rows = ledger.replayable(con, statuses=statuses, source=source, file_name=file_name)
         now = datetime.now(UTC)
         sources = set()
         con.execute("begin transaction")
         try:
             for delivery_id, src, name, _status, kept in rows:
-                con.execute("insert into ops.replays select delivery_id, source, file_name, status, rule, message, "
-                            "rows_rejected, ? from ops.load_ledger where delivery_id = ?", [now, delivery_id])
-                con.execute("delete from ops.quarantine where delivery_id = ?", [delivery_id])
-                con.execute("delete from ops.load_ledger where delivery_id = ?", [delivery_id])
-                target = cfg.received_dir / src / f"replay-{time_ns()}" / name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(cfg.from_stored(kept), target)
+                ledger.forget_for_replay(con, delivery_id, now)
+                inbox.claim_copy(cfg.from_stored(kept), cfg.received_dir / src, name, prefix="replay-")
                 sources.add(src)
             for src in sources:
                 ledger.refresh_landing_view(con, SOURCES[src], cfg.data_dir)

@@ -1,0 +1,74 @@
+"""What ``ksp status`` reports: the ledger, the quarantine and the last builds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ingestion import ledger
+from ingestion.config import Settings
+from ingestion.duck import connect, fetch_dicts
+from ingestion.validation import data_docs_index
+
+
+def collect(cfg: Settings, *, wait_seconds: float = 30.0) -> dict[str, Any]:
+    """Read the ledger read-only; while a writer holds it, wait up to ``wait_seconds``."""
+    if not cfg.ledger_path.exists():
+        return {"ledger": [], "per_source": [], "refused": [], "quarantine": [], "builds": [], "failed_nodes": [],
+                "published": _published(cfg)}
+    con = ledger.open_for_reading(cfg, wait_seconds=wait_seconds)
+    try:
+        return {
+            **ledger.summary(con),
+            "published": _published(cfg),
+            "data_docs": str(data_docs_index(cfg.gx_root)) if data_docs_index(cfg.gx_root).exists() else None,
+        }
+    finally:
+        con.close()
+
+
+def _published(cfg: Settings) -> dict[str, Any]:
+    if not cfg.published_path.exists():
+        return {"path": str(cfg.published_path), "exists": False}
+    con = connect(cfg.published_path, cfg, read_only=True)
+    try:
+        tables = fetch_dicts(con, """select schema_name || '.' || table_name as "table", estimated_size as rows
+                              from duckdb_tables() where schema_name <> 'meta' order by 1""")
+        for t in tables:
+            t["rows"] = con.execute(f"select count(*) from {t['table']}").fetchone()[0]
+        info = fetch_dicts(con, "select build_id, published_at::varchar as published_at from meta.build_info")
+    finally:
+        con.close()
+    return {"path": str(cfg.published_path), "exists": True, "tables": tables,
+            **(info[0] if info else {})}
+
+
+def render(report: dict[str, Any]) -> str:
+    out = ["Deliveries per source:"]
+    if not report["per_source"]:
+        out.append("  (none yet)")
+    for s in report["per_source"]:
+        out.append(f"  {s['source']:<15} loaded {s['deliveries_loaded']:>3}  refused "
+                   f"{s['deliveries_refused']:>3}  rows read {s['rows_read']:>8}  loaded "
+                   f"{s['rows_loaded']:>8}  quarantined {s['rows_rejected']:>6}")
+    refused = report.get("refused", [])
+    if refused:
+        out.append("Refused deliveries:")
+        out += [f"  {e['message']}" for e in refused]
+    if report["quarantine"]:
+        out.append("Quarantined rows (ops.quarantine):")
+        out += [f"  {q['source']}/{q['file_name']}: {q['rows']} x {q['rule']} (first at line "
+                f"{q['first_line']})" for q in report["quarantine"]]
+    out.append("Last builds:")
+    if not report["builds"]:
+        out.append("  (none yet)")
+    for b in report["builds"]:
+        out.append(f"  {b['started_at'][:19]}  {b['status']:<8} {b['message'] or ''}")
+        out += [f"      {n['status']}: {n['resource_type']} {n['name']}: {(n['message'] or '')[:160]}"
+                for n in report.get("failed_nodes", []) if n["build_id"] == b["build_id"]]
+    if report.get("data_docs"):
+        out.append(f"Data Docs (validation results): {report['data_docs']}")
+    pub = report["published"]
+    out.append(f"Published warehouse: {pub['path']}" + ("" if pub["exists"] else " (not yet built)"))
+    for t in pub.get("tables", []):
+        out.append(f"  {t['table']:<45} {t['rows']:>8} rows")
+    return "\n".join(out)

@@ -1,0 +1,46 @@
+"""Publication: the marts copied into a new read-only file, swapped in atomically."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime
+
+from ingestion.config import Settings
+from ingestion.duck import connect
+
+PUBLISHED_SCHEMAS = ("marts",)
+
+
+def publish(cfg: Settings, build_id: str) -> datetime:
+    """Copy the marts into a new file and swap it in atomically.
+
+    Readers open ``published/ksp.duckdb`` read-only; a rename replaces it in one step,
+    so a reader sees the old or the new warehouse, never a half-built one, and an
+    open reader keeps its old copy until it closes. Only marts are published: staging
+    and intermediate layers stay with the data engineers.
+    """
+    target = cfg.published_path
+    tmp = target.with_name(f".{target.name}.{build_id}.tmp")
+    tmp.unlink(missing_ok=True)
+    now = datetime.now(UTC)
+    con = connect(tmp, cfg, spatial=True)
+    try:
+        con.execute(f"attach '{cfg.warehouse_path}' as wh (read_only)")
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = 'wh' "
+            f"and schema_name in ({', '.join('?' * len(PUBLISHED_SCHEMAS))}) order by 1, 2",
+            list(PUBLISHED_SCHEMAS)).fetchall()
+        for schema, table in tables:
+            con.execute(f'create schema if not exists "{schema}"')
+            con.execute(f'create table "{schema}"."{table}" as select * from wh."{schema}"."{table}"')
+        con.execute("create schema if not exists meta")
+        con.execute("create table meta.build_info as select ? as build_id, ? as published_at",
+                    [build_id, now])
+        con.execute("detach wh")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    os.replace(tmp, target)
+    shutil.rmtree(tmp.with_suffix(".tmp.wal"), ignore_errors=True)
+    return now
