@@ -116,12 +116,7 @@ def simulate(
     waves = deliveries.waves(first, last)
     total_units = 3 * len(months) + len(waves)
     bar = tqdm(total=total_units, desc=f"simulate {scale}", unit="step", delay=2.0, disable=not progress)
-    counts = deliveries.write_incident_sources(model, inbox, first, last, factor, seed, bar.update)
-    counts["camera_snapshot_files"] = deliveries.write_camera_snapshots(cameras, inbox, first, last)
-    counts["interventions"] = deliveries.write_interventions(model, inbox, first, last, seed, bar.update)
-    counts["survey_respondents"] = deliveries.write_survey(model, inbox, first, last, seed, bar.update)
-    counts["sos_alerts"], sos_points = deliveries.write_sos(model, inbox, first, last, seed)
-    counts["anpr_count_rows"] = deliveries.write_anpr(model, inbox, first, last, seed, bar.update)
+    counts, sos_points = deliveries.write_all(model, inbox, first, last, factor, seed, bar.update)
     bar.close()
 
     manifest = inject_faults(out, seed) if faults else []

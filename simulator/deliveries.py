@@ -958,3 +958,17 @@ def write_anpr(model: Model, out: Path, start: dt.date, end: dt.date, seed: int,
         if day.day == 1:
             progress(1)
     return rows_total
+
+
+def write_all(model: Model, out: Path, start: dt.date, end: dt.date, factor: float, seed: int,
+              progress: Progress) -> tuple[dict[str, int], list[dict]]:
+    """Every source's deliveries for the period into ``out/<source>/``: the one list of
+    writers (a new source adds its writer here); returns the counts written and the SOS
+    points (for truth.json)."""
+    counts = write_incident_sources(model, out, start, end, factor, seed, progress)
+    counts["camera_snapshot_files"] = write_camera_snapshots(model.cameras, out, start, end)
+    counts["interventions"] = write_interventions(model, out, start, end, seed, progress)
+    counts["survey_respondents"] = write_survey(model, out, start, end, seed, progress)
+    counts["sos_alerts"], sos_points = write_sos(model, out, start, end, seed)
+    counts["anpr_count_rows"] = write_anpr(model, out, start, end, seed, progress)
+    return counts, sos_points

@@ -6,8 +6,10 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from ingestion import geo
 from ingestion.core import Parsed, Reject
 
 
@@ -144,3 +146,12 @@ def build(records: Iterable[tuple[int, dict[str, Any] | list[str]]], convert: Ca
         except RowError as e:
             rejects.append(Reject(line, e.rule, e.column, view, e.detail))
     return Parsed(frame=pd.DataFrame(rows, columns=["_line", *columns]), raw=raw, rejects=rejects, rows_read=read)
+
+
+def add_metric_coordinates(parsed: Parsed) -> None:
+    """EPSG:2180 coordinates and the inside-the-city flag from WGS84 latitude/longitude."""
+    f = parsed.frame
+    lon, lat = f["longitude"].to_numpy(dtype=float), f["latitude"].to_numpy(dtype=float)
+    e, n = geo.to_metric(lon, lat)
+    f["easting_m"], f["northing_m"] = np.round(e, 2), np.round(n, 2)
+    f["is_inside_city"] = geo.inside_city(lon, lat)

@@ -12,9 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ingestion import geo, privacy
+from ingestion import privacy
 from ingestion.core import DISTRICT_NUMERALS, FileName, Parsed, Source
 from ingestion.sources import _convert as cv
 from ingestion.sources._xlsx import read_sheet
@@ -63,20 +61,11 @@ def parse(path: Path) -> Parsed:
     records = read_sheet(path, SHEET, COLUMNS_IN_FILE)
     parsed = cv.build(records, _convert, columns=[c for c, _ in SOURCE.columns if c not in DERIVED],
                       expected_fields=len(COLUMNS_IN_FILE), raw_view=_raw, dedupe=False)
-    add_metric_coordinates(parsed)
+    cv.add_metric_coordinates(parsed)
     return parsed
 
 
 DERIVED = ("easting_m", "northing_m", "is_inside_city")
-
-
-def add_metric_coordinates(parsed: Parsed) -> None:
-    """EPSG:2180 coordinates and the inside-the-city flag from WGS84 latitude/longitude."""
-    f = parsed.frame
-    lon, lat = f["longitude"].to_numpy(dtype=float), f["latitude"].to_numpy(dtype=float)
-    e, n = geo.to_metric(lon, lat)
-    f["easting_m"], f["northing_m"] = np.round(e, 2), np.round(n, 2)
-    f["is_inside_city"] = geo.inside_city(lon, lat)
 
 
 SOURCE = Source(

@@ -10,7 +10,6 @@ from typing import Any
 
 from ingestion.core import FileName, Parsed, RefusedDelivery, Source
 from ingestion.sources import _convert as cv
-from ingestion.sources.cameras_wbizk import add_metric_coordinates
 
 PROPERTIES = ["id", "nazwa", "rodzaj", "data_uruchomienia", "status", "liczba_kamer"]
 KINDS = {"UTCS": "utcs", "ANPR": "anpr"}
@@ -69,7 +68,7 @@ def parse(path: Path) -> Parsed:
                       columns=["camera_point_id", "name", "camera_kind", "installed_date", "is_active",
                                "camera_count", "longitude", "latitude"],
                       raw_view=lambda r: {k: v for k, v in r.items()})
-    add_metric_coordinates(parsed)
+    cv.add_metric_coordinates(parsed)
     return parsed
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from ingestion.core import FileName, Parsed, Source
 from ingestion.sources import _convert as cv
 from ingestion.sources._text import decode_strict, read_dicts
-from ingestion.sources.cameras_wbizk import add_metric_coordinates
 
 COLUMNS_IN_FILE = ["id", "czas_utc", "art_kw", "kategoria_sm", "lat", "lon", "rejon"]
 
@@ -43,7 +42,7 @@ def parse(path: Path) -> Parsed:
     parsed = cv.build(read_dicts(text, path.name, delimiter=",", expected=COLUMNS_IN_FILE), _convert,
                       columns=["record_id", "occurred_at", "article_kw", "category_label", "latitude",
                                "longitude", "patrol_area"], expected_fields=len(COLUMNS_IN_FILE))
-    add_metric_coordinates(parsed)
+    cv.add_metric_coordinates(parsed)
     return parsed
 
 

@@ -15,7 +15,6 @@ import pandas as pd
 from ingestion.core import FileName, Parsed, Source
 from ingestion.sources import _convert as cv
 from ingestion.sources._xlsx import read_sheet
-from ingestion.sources.cameras_wbizk import add_metric_coordinates
 from ingestion.timeutil import localize_warsaw
 
 SHEET = "Interwencje"
@@ -67,7 +66,7 @@ def parse(path: Path) -> Parsed:
     f = parsed.frame
     f["occurred_local"] = pd.to_datetime(f["occurred_local"])
     f["occurred_at"], f["is_time_ambiguous"], f["is_time_nonexistent"] = localize_warsaw(f["occurred_local"])
-    add_metric_coordinates(parsed)
+    cv.add_metric_coordinates(parsed)
     return parsed
 
 

@@ -30,12 +30,6 @@ def bag():
     return DagBag(str(DAGS))
 
 
-def test_source_names_match_the_parsers() -> None:
-    from ingestion.sources import SOURCES
-
-    assert set(SOURCE_NAMES) == set(SOURCES)
-
-
 def test_every_file_imports_with_one_dag(bag) -> None:
     assert bag.import_errors == {}
     files = sorted(p.name for p in DAGS.glob("*.py"))
