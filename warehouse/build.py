@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from ingestion import ledger
 from ingestion.config import Settings
 from ingestion.duck import ensure_spatial_installed
-from warehouse.dbt import DbtFailed, failures, run_dbt
+from warehouse.dbt import DbtFailed, failures, run_dbt, run_target
 from warehouse.publish import publish
 
 log = logging.getLogger("ksp")
@@ -84,7 +84,7 @@ def dbt_build(cfg: Settings, plan: dict[str, Any], attempt: int = 1) -> str:
     Returns dbt's summary line; raises ``BuildFailed`` naming the failed nodes.
     """
     build_id, select = plan["build_id"], plan["select"]
-    target = cfg.data_dir / "dbt" / "target"
+    target = run_target(cfg)
     (target / "run_results.json").unlink(missing_ok=True)
     proc = run_dbt(cfg, "build", *(["--select", *select] if select else []))
     output = proc.stdout + proc.stderr

@@ -33,6 +33,11 @@ def dbt_env(cfg: Settings) -> dict[str, str]:
     return {**os.environ, **cfg.dbt_env()}
 
 
+def run_target(cfg: Settings) -> Path:
+    """Where dbt runs on this data root write their artefacts (run_results.json, docs)."""
+    return cfg.data_dir / "dbt" / "target"
+
+
 def dbt_command(cfg: Settings, *args: str, target_path: Path | None = None) -> list[str]:
     """The dbt CLI of this environment with the project, target and log folders set.
 
@@ -40,7 +45,7 @@ def dbt_command(cfg: Settings, *args: str, target_path: Path | None = None) -> l
     data roots share one checkout; ``dbt parse`` writes the manifest the build plan
     reads (``target_path``).
     """
-    target = target_path or cfg.data_dir / "dbt" / "target"
+    target = target_path or run_target(cfg)
     dbt = Path(sys.executable).parent / "dbt"
     return [str(dbt), "--no-use-colors", *args, "--project-dir", str(cfg.dbt_project_dir),
             "--target-path", str(target), "--log-path", str(target.parent / "logs")]
@@ -92,7 +97,7 @@ def model_docs(cfg: Settings) -> Path:
     proc = run_dbt(cfg, "docs", "generate", "--static")
     if proc.returncode:
         raise DbtFailed(f"dbt docs generate failed:\n{failures(proc.stdout + proc.stderr)}")
-    return cfg.data_dir / "dbt" / "target" / "static_index.html"
+    return run_target(cfg) / "static_index.html"
 
 
 @dataclass(frozen=True)

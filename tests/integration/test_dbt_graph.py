@@ -8,7 +8,7 @@ import json
 import pytest
 
 from ingestion.config import settings
-from warehouse import dbt as dbt_graph
+from warehouse import dbt
 
 pytestmark = pytest.mark.integration  # runs dbt
 
@@ -51,10 +51,10 @@ def test_every_landed_source_is_a_dbt_source() -> None:
 
 def test_the_manifest_is_rewritten_when_a_dbt_file_changes(tmp_path, monkeypatch) -> None:
     cfg = settings()
-    assert dbt_graph.manifest_is_current(cfg)
+    assert dbt.manifest_is_current(cfg)
     monkeypatch.setenv("KSP_DBT_MANIFEST", str(tmp_path / "target" / "manifest.json"))
     other = settings()
-    assert not dbt_graph.manifest_is_current(other)
+    assert not dbt.manifest_is_current(other)
 
 
 def test_every_model_has_a_data_test_every_source_freshness_and_every_mart_a_contract() -> None:
