@@ -313,9 +313,11 @@ def summary(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
         # dbt's failed nodes in those builds (ops.build_nodes holds every node's result)
         # (a ledger written before node results were kept has no such table until the next load)
         "failed_nodes": fetch_dicts(con, """
-            select build_id, resource_type, name, status, message from ops.build_nodes
-            where status in ('error', 'fail') and build_id in (
-                select build_id from ops.builds order by started_at desc limit 5)
-            qualify attempt = max(attempt) over (partition by build_id)
+            with last_attempt as (
+                select build_id, resource_type, name, status, message from ops.build_nodes
+                where build_id in (select build_id from ops.builds order by started_at desc limit 5)
+                qualify attempt = max(attempt) over (partition by build_id)
+            )
+            select * from last_attempt where status in ('error', 'fail')
             order by build_id, name""") if _has_table(con, "ops", "build_nodes") else [],
     }

@@ -52,3 +52,34 @@ def test_key_comes_from_the_environment_then_airflow_then_a_local_file(tmp_path:
 ])
 def test_plates(value: str, is_plate: bool) -> None:
     assert privacy.has_plate(value) is is_plate
+
+
+@pytest.mark.parametrize(("note", "expected"), [
+    ("tel. +48 600 100 200", "tel. [telefon]"),                       # with the country code
+    ("tel. 600100200", "tel. [telefon]"),                             # digits run together
+    ("zgłaszający Łukasz Żółć", "zgłaszający [osoba]"),               # Polish capitals
+    ("Jan Kowalski-Nowak", "[osoba]"),                                # double-barrelled surname
+    ("pani Anna, pan Nowak", "[osoba], [osoba]"),                     # honorifics
+    ("nr rej. KR4F123 oraz KR-4F123", "nr rej. [nr rej.] oraz [nr rej.]"),
+    ("KRA 12345", "[nr rej.]"),
+    ("jan.kowalski+sm@gmail.com", "[e-mail]"),
+    ("PESEL: 85010112345, nr 123", "PESEL: [pesel], nr 123"),
+    ("Straż Miejska, Nowa Huta, Planty Bieńczyckie", "Straż Miejska, Nowa Huta, Planty Bieńczyckie"),
+    ("art. 51 § 1 kw, 2 osoby, godz. 21:15", "art. 51 § 1 kw, 2 osoby, godz. 21:15"),
+    (None, None),
+])
+def test_scrub_more(note: str | None, expected: str | None) -> None:
+    assert privacy.scrub(note) == expected
+
+
+def test_scrubbing_twice_changes_nothing_more() -> None:
+    once = privacy.scrub("zgłaszający Jan Kowalski, tel. 601 234 567, KR 4F123, a@b.pl")
+    assert privacy.scrub(once) == once
+
+
+def test_pseudonyms_differ_per_key_for_every_value() -> None:
+    values = [f"SM{n:04d}" for n in range(1000, 1050)]
+    one = {privacy.pseudonymise(v, b"key-one", prefix="op") for v in values}
+    two = {privacy.pseudonymise(v, b"key-two", prefix="op") for v in values}
+    assert len(one) == len(two) == 50 and not one & two
+    assert all(len(p) == len("op-") + 16 for p in one)
