@@ -28,8 +28,10 @@ with positions as (
     select * from {{ ref('dim_camera_point') }}
 ),
 
-pairs as (
-    select * from {{ ref('int_camera_offence_pairs') }}
+-- the first window after the position against the window before, per offence class
+counts as (
+    select * from {{ ref('int_camera_offences_counted') }}
+    where period_no = 1 and offence_scope <> 'instrumental'
 ),
 
 context as (
@@ -40,85 +42,26 @@ hotspots as (
     select offence_class, period_year, cell_id, is_hotspot_95 from {{ ref('mart_hotspots') }}
 ),
 
-horizon as (
-    select max(occurred_date) as last_day from {{ ref('fct_incident') }}
-),
-
-classes as (
-    select distinct offence_class from {{ ref('fct_incident') }} where offence_class <> 'unclassified'
-),
-
-windows as (
-    select
-        positions.camera_point_version_id,
-        positions.camera_point_id,
-        positions.valid_from as effect_start_date,
-        positions.position_no,
-        (positions.valid_from - to_days({{ var('effect_window_days') }}))::date as before_start,
-        positions.valid_from as before_end,
-        positions.valid_from as after_start,
-        least(positions.valid_from + to_days({{ var('effect_window_days') }}),
-              coalesce(positions.valid_to, date '9999-12-31'),
-              horizon.last_day + interval 1 day)::date as after_end
-    from positions
-    cross join horizon
-),
-
-counted as (
-    select
-        windows.camera_point_version_id,
-        pairs.offence_class,
-        count(*) filter (where pairs.distance_m <= 150 and not pairs.is_in_shared_coverage
-                         and pairs.occurred_date >= windows.before_start
-                         and pairs.occurred_date < windows.before_end) as treated_before,
-        count(*) filter (where pairs.distance_m <= 150 and not pairs.is_in_shared_coverage
-                         and pairs.occurred_date >= windows.after_start
-                         and pairs.occurred_date < windows.after_end) as treated_after,
-        count(*) filter (where pairs.distance_m >= 500 and not pairs.is_in_any_coverage
-                         and pairs.occurred_date >= windows.before_start
-                         and pairs.occurred_date < windows.before_end) as control_before,
-        count(*) filter (where pairs.distance_m >= 500 and not pairs.is_in_any_coverage
-                         and pairs.occurred_date >= windows.after_start
-                         and pairs.occurred_date < windows.after_end) as control_after,
-        count(*) filter (where pairs.distance_m > 150 and pairs.distance_m <= 400
-                         and pairs.occurred_date >= windows.before_start
-                         and pairs.occurred_date < windows.before_end) as ring_before,
-        count(*) filter (where pairs.distance_m > 150 and pairs.distance_m <= 400
-                         and pairs.occurred_date >= windows.after_start
-                         and pairs.occurred_date < windows.after_end) as ring_after
-    from windows
-    inner join pairs on pairs.camera_point_version_id = windows.camera_point_version_id
-    group by all
-),
-
-data_start as (
-    select min(occurred_date) as first_day from {{ ref('fct_incident') }}
-),
-
-grid as (
-    select
-        windows.*,
-        classes.offence_class,
-        date_diff('day', greatest(windows.before_start, data_start.first_day), windows.before_end) as before_days,
-        date_diff('day', windows.after_start, windows.after_end) as after_days
-    from windows
-    cross join classes
-    cross join data_start
-),
-
 combined as (
     select
-        grid.*,
-        coalesce(counted.treated_before, 0) as treated_before,
-        coalesce(counted.treated_after, 0) as treated_after,
-        coalesce(counted.control_before, 0) as control_before,
-        coalesce(counted.control_after, 0) as control_after,
-        coalesce(counted.ring_before, 0) as ring_before,
-        coalesce(counted.ring_after, 0) as ring_after
-    from grid
-    left join counted
-        on counted.camera_point_version_id = grid.camera_point_version_id
-        and counted.offence_class = grid.offence_class
+        counts.camera_point_version_id,
+        counts.camera_point_id,
+        positions.position_no,
+        counts.offence_scope as offence_class,
+        counts.effect_start_date,
+        counts.before_start,
+        counts.after_end,
+        counts.before_days,
+        counts.after_days,
+        counts.has_long_windows,
+        counts.coverage_before as treated_before,
+        counts.coverage_after as treated_after,
+        counts.control_before,
+        counts.control_after,
+        counts.buffer_before as ring_before,
+        counts.buffer_after as ring_after
+    from counts
+    inner join positions on positions.camera_point_version_id = counts.camera_point_version_id
 ),
 
 estimated as (
@@ -128,7 +71,6 @@ estimated as (
         case when least(treated_before, treated_after, control_before, control_after) = 0 then 0.5 else 0 end
             as k
     from combined
-    where before_days > 0 and after_days > 0
 ),
 
 logged as (
@@ -177,7 +119,7 @@ final as (
         exp(log_rate_ratio + 1.959964 * log_rate_ratio_se) as rate_ratio_ci_high,
         is_zero_corrected,
         treated_before + treated_after >= 10 and control_before >= 10 and control_after >= 10
-            and before_days >= 180 and after_days >= 180 as has_enough_data,
+            and has_long_windows as has_enough_data,
         coalesce(shifts.is_hotspot_shift, false)
             -- the 150–400 m ring moved against the control beyond chance: far more than
             -- displacement (a few per cent) could explain, so the neighbourhood itself changed

@@ -40,8 +40,8 @@ eligible as (
     inner join context on context.camera_point_version_id = effects.camera_point_version_id
     where positions.camera_kind in ('city_monitoring', 'multisensor')
         and not effects.is_local_shift
-        and effects.before_days >= 180
-        and effects.after_days >= 180
+        and effects.before_days >= {{ var('min_window_days') }}
+        and effects.after_days >= {{ var('min_window_days') }}
         and effects.control_before > 0
 ),
 

@@ -20,8 +20,9 @@
     excludes 1, and in its latest year the effect is at most {{ var('faded_below') }}
     of the first year's. `fade_evidence` spells out the figures. -#}
 with yearly as (
-    select * from {{ ref('mart_displacement') }}
-    where offence_scope = 'instrumental'
+    -- the periods mart_displacement weighs, for the offences a camera deters
+    select * from {{ ref('int_camera_offences_counted') }}
+    where offence_scope = 'instrumental' and has_long_windows and has_paired_offences
 ),
 
 rated as (
