@@ -39,7 +39,12 @@ context as (
 ),
 
 hotspots as (
-    select offence_class, period_year, cell_id, is_hotspot_95 from {{ ref('mart_hotspots') }}
+    select
+        offence_class,
+        period_year,
+        cell_id,
+        is_hotspot_95
+    from {{ ref('mart_hotspots') }}
 ),
 
 combined as (
@@ -61,7 +66,7 @@ combined as (
         counts.buffer_before as ring_before,
         counts.buffer_after as ring_after
     from counts
-    inner join positions on positions.camera_point_version_id = counts.camera_point_version_id
+    inner join positions on counts.camera_point_version_id = positions.camera_point_version_id
 ),
 
 estimated as (
@@ -91,12 +96,12 @@ shifts as (
         logged.offence_class,
         count(distinct hotspots.is_hotspot_95) > 1 as is_hotspot_shift
     from logged
-    inner join positions on positions.camera_point_version_id = logged.camera_point_version_id
+    inner join positions on logged.camera_point_version_id = positions.camera_point_version_id
     inner join hotspots
-        on hotspots.offence_class = logged.offence_class
-        and hotspots.cell_id = 'E' || floor(positions.easting_m / {{ var('grid_cell_m') }})::integer
+        on logged.offence_class = hotspots.offence_class
+            and hotspots.cell_id = 'E' || floor(positions.easting_m / {{ var('grid_cell_m') }})::integer
             || 'N' || floor(positions.northing_m / {{ var('grid_cell_m') }})::integer
-        and hotspots.period_year between year(logged.before_start) and year(logged.after_end - interval 1 day)
+            and hotspots.period_year between year(logged.before_start) and year(logged.after_end - interval 1 day)
     group by all
 ),
 
@@ -107,32 +112,34 @@ final as (
         logged.position_no::integer as position_no,
         logged.offence_class,
         context.area_type,
-        effect_start_date,
-        before_days::integer as before_days,
-        after_days::integer as after_days,
-        treated_before,
-        treated_after,
-        control_before,
-        control_after,
-        exp(log_rate_ratio) as rate_ratio,
-        exp(log_rate_ratio - 1.959964 * log_rate_ratio_se) as rate_ratio_ci_low,
-        exp(log_rate_ratio + 1.959964 * log_rate_ratio_se) as rate_ratio_ci_high,
-        is_zero_corrected,
-        treated_before + treated_after >= 10 and control_before >= 10 and control_after >= 10
-            and has_long_windows as has_enough_data,
+        logged.effect_start_date,
+        logged.before_days::integer as before_days,
+        logged.after_days::integer as after_days,
+        logged.treated_before,
+        logged.treated_after,
+        logged.control_before,
+        logged.control_after,
+        exp(logged.log_rate_ratio) as rate_ratio,
+        exp(logged.log_rate_ratio - 1.959964 * logged.log_rate_ratio_se) as rate_ratio_ci_low,
+        exp(logged.log_rate_ratio + 1.959964 * logged.log_rate_ratio_se) as rate_ratio_ci_high,
+        logged.is_zero_corrected,
+        logged.treated_before + logged.treated_after >= 10
+        and logged.control_before >= 10
+        and logged.control_after >= 10
+        and logged.has_long_windows as has_enough_data,
         coalesce(shifts.is_hotspot_shift, false)
-            -- the 150–400 m ring moved against the control beyond chance: far more than
-            -- displacement (a few per cent) could explain, so the neighbourhood itself changed
-            or abs({{ log_rate_ratio('logged.ring_after', 'logged.ring_before',
+        -- the 150–400 m ring moved against the control beyond chance: far more than
+        -- displacement (a few per cent) could explain, so the neighbourhood itself changed
+        or abs({{ log_rate_ratio('logged.ring_after', 'logged.ring_before',
                                      'logged.control_after', 'logged.control_before') }})
-               > 1.959964 * {{ log_rate_ratio_se('logged.ring_after', 'logged.ring_before',
+        > 1.959964 * {{ log_rate_ratio_se('logged.ring_after', 'logged.ring_before',
                                                  'logged.control_after', 'logged.control_before') }}
             as is_local_shift
     from logged
-    inner join context on context.camera_point_version_id = logged.camera_point_version_id
+    inner join context on logged.camera_point_version_id = context.camera_point_version_id
     left join shifts
-        on shifts.camera_point_version_id = logged.camera_point_version_id
-        and shifts.offence_class = logged.offence_class
+        on logged.camera_point_version_id = shifts.camera_point_version_id
+            and logged.offence_class = shifts.offence_class
 )
 
 select * from final

@@ -50,9 +50,9 @@ measured as (
         control_after,
         -- control-normalised changes; null when a control window is empty
         coverage_after / nullif(control_after, 0)
-            - coverage_before / nullif(control_before, 0) as success_measure,
+        - coverage_before / nullif(control_before, 0) as success_measure,
         buffer_after / nullif(control_after, 0)
-            - buffer_before / nullif(control_before, 0) as buffer_displacement_measure,
+        - buffer_before / nullif(control_before, 0) as buffer_displacement_measure,
         {{ log_rate_ratio('buffer_after', 'buffer_before', 'control_after', 'control_before') }} as log_buffer_ratio,
         {{ log_rate_ratio_se('buffer_after', 'buffer_before', 'control_after', 'control_before') }}
             as log_buffer_ratio_se
@@ -77,8 +77,10 @@ final as (
             when buffer_displacement_measure / success_measure >= -1 then 'displacement smaller than direct effect'
             else 'displacement greater than direct effect'
         end as reading,
-        coalesce(success_measure < 0
-                 and log_buffer_ratio - 1.959964 * log_buffer_ratio_se > 0, false) as is_displacement_significant
+        coalesce(
+            success_measure < 0
+            and log_buffer_ratio - 1.959964 * log_buffer_ratio_se > 0, false
+        ) as is_displacement_significant
     from measured
 )
 

@@ -99,15 +99,19 @@ final as (
         flagged.is_faded,
         case
             when flagged.latest_period_no < 2 then 'under two years at this position: too early to judge'
-            when not flagged.first_year_effect_clear then printf(
-                'no clear effect in the first year (RR %.2f, interval includes 1)', exp(flagged.first_log_rr))
-            else printf('first year RR %.2f; year %d RR %.2f (interval %s 1); %.0f %% of the first year''s effect left',
-                        exp(flagged.first_log_rr), flagged.latest_period_no, exp(flagged.latest_log_rr),
-                        case when flagged.latest_year_effect_clear then 'excludes' else 'includes' end,
-                        100 * coalesce(flagged.remaining_effect_share, 0))
+            when not flagged.first_year_effect_clear
+                then printf(
+                        'no clear effect in the first year (RR %.2f, interval includes 1)', exp(flagged.first_log_rr)
+                    )
+            else printf(
+                    'first year RR %.2f; year %d RR %.2f (interval %s 1); %.0f %% of the first year''s effect left',
+                    exp(flagged.first_log_rr), flagged.latest_period_no, exp(flagged.latest_log_rr),
+                    case when flagged.latest_year_effect_clear then 'excludes' else 'includes' end,
+                    100 * coalesce(flagged.remaining_effect_share, 0)
+                )
         end as fade_evidence
     from rated
-    inner join flagged on flagged.camera_point_version_id = rated.camera_point_version_id
+    inner join flagged on rated.camera_point_version_id = flagged.camera_point_version_id
 )
 
 select * from final

@@ -43,7 +43,9 @@ paired as (
 
 -- offences within 150 m of any camera position, ever: never control for another camera
 covered as (
-    select offence_id, count(*) as covering_positions
+    select
+        offence_id,
+        count(*) as covering_positions
     from paired
     where distance_m <= {{ var('camera_radius_m') }}
     group by offence_id
@@ -55,7 +57,7 @@ final as (
         covered.offence_id is not null as is_in_any_coverage,
         coalesce(covered.covering_positions, 0) > 1 as is_in_shared_coverage
     from paired
-    left join covered on covered.offence_id = paired.offence_id
+    left join covered on paired.offence_id = covered.offence_id
 )
 
 select * from final

@@ -1,6 +1,6 @@
 {#- The offences around each camera position per distance band, window and offence
     scope: the one count that mart_camera_effect, mart_displacement and
-    mart_effect_decay read (_cameras__docs.md: camera_offences_counted). -#}
+    mart_effect_decay read (doc block in _cameras__docs.md). -#}
 {%- set window_days = var('effect_window_days') %}
 {%- set bands = {
     'coverage': 'distance_m <= ' ~ var('camera_radius_m') ~ ' and not is_in_shared_coverage',
@@ -86,10 +86,10 @@ banded as (
     select
         camera_point_version_id,
         offence_scope,
-        occurred_date,
-        {%- for band, condition in bands.items() %}
-        {{ condition }} as is_{{ band }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        {% for band, condition in bands.items() -%}
+        {{ condition }} as is_{{ band }},
+        {% endfor -%}
+        occurred_date
     from scoped
 ),
 
@@ -98,7 +98,7 @@ counted as (
         open_windows.camera_point_version_id,
         open_windows.period_no,
         banded.offence_scope,
-        {%- for band in bands %}
+        {% for band in bands -%}
         count(*) filter (
             where banded.is_{{ band }}
             and banded.occurred_date >= open_windows.before_start
@@ -108,8 +108,9 @@ counted as (
             where banded.is_{{ band }}
             and banded.occurred_date >= open_windows.after_start
             and banded.occurred_date < open_windows.after_end
-        ) as {{ band }}_after{{ ',' if not loop.last }}
-        {%- endfor %}
+        ) as {{ band }}_after,
+        {% endfor -%}
+        count(*) as paired_offences
     from open_windows
     inner join banded on open_windows.camera_point_version_id = banded.camera_point_version_id
     group by all
@@ -128,13 +129,14 @@ final as (
         open_windows.after_end,
         open_windows.before_days::integer as before_days,
         open_windows.after_days::integer as after_days,
+        {% for band in bands -%}
+        coalesce(counted.{{ band }}_before, 0) as {{ band }}_before,
+        coalesce(counted.{{ band }}_after, 0) as {{ band }}_after,
+        {% endfor -%}
         open_windows.before_days >= {{ var('min_window_days') }}
         and open_windows.after_days >= {{ var('min_window_days') }} as has_long_windows,
-        counted.camera_point_version_id is not null as has_paired_offences,
-        {%- for band in bands %}
-        coalesce(counted.{{ band }}_before, 0) as {{ band }}_before,
-        coalesce(counted.{{ band }}_after, 0) as {{ band }}_after{{ ',' if not loop.last }}
-        {%- endfor %}
+        -- the position has an offence of the scope within the pairing radius, at any date
+        coalesce(counted.paired_offences, 0) > 0 as has_paired_offences
     from open_windows
     cross join scopes
     left join counted
