@@ -15,7 +15,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test stop lint format setup clean
+.PHONY: help demo test stop lint sql-fix format setup clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -28,14 +28,23 @@ demo: $(STAMP) $(MANIFEST) ## run Airflow on a simulated Kraków's deliveries un
 stop: ## stop the demo's Airflow (from another shell)
 	@if [ -x $(VENV)/bin/ksp ]; then $(VENV)/bin/ksp stop; else echo "nothing to stop"; fi
 
-test: $(STAMP) $(MANIFEST) ## ruff, then every test (unit, DAG integrity, integration, end to end)
-	$(VENV)/bin/ruff check .
+# sqlfluff's dbt templater compiles the project on the `lint` target of dbt/profiles.yml
+# (in memory, no data root); the two paths below are only written into compiled SQL
+SQLFLUFF := DBT_KSP_REFERENCE_DIR=dbt/reference DBT_KSP_PLACES_PATH=places.csv \
+	DBT_SEND_ANONYMOUS_USAGE_STATS=false $(VENV)/bin/sqlfluff
+SQL_PATHS := dbt/models dbt/macros dbt/tests
+
+test: lint $(MANIFEST) ## the lint (ruff, sqlfluff), then every test (unit, DAG integrity, integration, end to end)
 	# two workers: the embedded-Airflow tests (one after the other, mostly waiting on the
 	# scheduler) on one, the city-scale validity run and the rest on the other (tests/conftest.py)
 	$(VENV)/bin/pytest -n 2 --dist loadgroup --no-loadscope-reorder -rfEP
 
-lint: $(STAMP) ## ruff only
+lint: $(STAMP) ## ruff and sqlfluff (dbt templater, duckdb dialect): what CI and pre-commit run
 	$(VENV)/bin/ruff check .
+	$(SQLFLUFF) lint $(SQL_PATHS) --processes 2
+
+sql-fix: $(STAMP) ## sqlfluff fix on the dbt SQL (check the diff, then rebuild)
+	$(SQLFLUFF) fix $(SQL_PATHS) --processes 2
 
 format: $(STAMP) ## ruff format
 	$(VENV)/bin/ruff format .

@@ -12,6 +12,8 @@ mart as (
     from {{ ref('mart_camera_incidents_monthly') }}
 )
 
-select pairs.n as pairs, mart.n as counted
+select
+    pairs.n as pairs,
+    mart.n as counted
 from pairs cross join mart
 where pairs.n <> mart.n

@@ -134,7 +134,7 @@ def _relocation_module():
 
     from ingestion.config import REPO_ROOT
 
-    path = REPO_ROOT / "dbt" / "models" / "intermediate" / "planning" / "int_relocation_solution.py"
+    path = REPO_ROOT / "dbt" / "models" / "marts" / "planning" / "intermediate" / "int_relocation_solution.py"
     spec = importlib.util.spec_from_file_location("int_relocation_solution", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

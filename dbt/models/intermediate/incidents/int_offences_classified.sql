@@ -46,7 +46,7 @@ unioned as (
         regexp_extract(article_kw, '^[0-9]+[a-z]?(\^[0-9]+)?') as article,
         easting_m,
         northing_m,
-        null::integer as district_id
+        cast(null as integer) as district_id
     from city_guard
 
     union all
@@ -87,8 +87,8 @@ classified as (
     left join in_district on in_district.offence_id = unioned.source_system || ':' || unioned.source_record_id
     left join taxonomy
         on unioned.source_system = taxonomy.source_system
-        and unioned.legal_code = taxonomy.legal_code
-        and unioned.article = taxonomy.article
+            and unioned.legal_code = taxonomy.legal_code
+            and unioned.article = taxonomy.article
 ),
 
 final as (

@@ -10,7 +10,7 @@ final as (
         occurred_at,
         occurred_local,
         cast(occurred_local as date) as occurred_date,
-        extract(year from occurred_local)::integer as occurred_year,
+        cast(extract(year from occurred_local) as integer) as occurred_year,
         camera_point_id,
         category_code,
         category_label,

@@ -8,7 +8,7 @@ with alerts as (
 deduplicated as (
     select *
     from alerts
-    qualify row_number() over (partition by event_id order by ingested_at desc, source_line) = 1
+    qualify row_number() over (partition by event_id order by ingested_at desc, source_line asc) = 1
 ),
 
 final as (

@@ -39,7 +39,8 @@ context as (
 
 kinds as (
     select
-        cameras.* exclude (camera_point_version_id),
+        -- an EXCLUDE list names columns of the star it follows
+        cameras.* exclude (camera_point_version_id),  -- noqa: RF02
         case
             when context.playgrounds_150m > 0 then 'playground'
             when context.parks_150m > 0 then 'park'
@@ -47,7 +48,7 @@ kinds as (
             else 'residential_street'
         end as place_kind
     from cameras
-    inner join context on context.camera_point_version_id = cameras.camera_point_version_id
+    inner join context on cameras.camera_point_version_id = context.camera_point_version_id
 ),
 
 pilot_points as (
@@ -71,7 +72,7 @@ pilot_by_kind as (
         sum(pilot_points.health_life) as health_life,
         sum(pilot_points.alerts) / sum(pilot_points.days_observed) as alerts_per_day
     from pilot_points
-    inner join kinds on kinds.camera_point_id = pilot_points.camera_point_id
+    inner join kinds on pilot_points.camera_point_id = kinds.camera_point_id
     group by kinds.place_kind
 ),
 
@@ -94,18 +95,19 @@ calibrated as (
         coalesce(pilot_by_kind.alerts, 0) as pilot_alerts_of_kind,
         coalesce(pilot_by_kind.alerts_per_day, pilot_overall.alerts_per_day) as expected_alerts_per_day,
         (lodz.prior_alerts * lodz.unconfirmed_share + coalesce(pilot_by_kind.unconfirmed, 0))
-            / (lodz.prior_alerts + coalesce(pilot_by_kind.alerts, 0)) as expected_unconfirmed_share,
+        / (lodz.prior_alerts + coalesce(pilot_by_kind.alerts, 0)) as expected_unconfirmed_share,
         (lodz.prior_alerts * lodz.health_life_share + coalesce(pilot_by_kind.health_life, 0))
-            / (lodz.prior_alerts + coalesce(pilot_by_kind.alerts, 0)) as expected_health_life_share,
+        / (lodz.prior_alerts + coalesce(pilot_by_kind.alerts, 0)) as expected_health_life_share,
         case when pilot_by_kind.place_kind is not null
-             then 'Kraków pilot points of this kind, shares shrunk towards Łódź'
-             when pilot_overall.alerts_per_day is not null
-             then 'kind not in the pilot: the pilot''s overall rate, Łódź shares'
-             else 'no pilot alerts yet: Łódź shares only, volume unknown' end as calibration_basis
+                then 'Kraków pilot points of this kind, shares shrunk towards Łódź'
+            when pilot_overall.alerts_per_day is not null
+                then 'kind not in the pilot: the pilot''s overall rate, Łódź shares'
+            else 'no pilot alerts yet: Łódź shares only, volume unknown'
+        end as calibration_basis
     from kinds
     cross join lodz
     cross join pilot_overall
-    left join pilot_by_kind on pilot_by_kind.place_kind = kinds.place_kind
+    left join pilot_by_kind on kinds.place_kind = pilot_by_kind.place_kind
 ),
 
 final as (
@@ -125,12 +127,16 @@ final as (
         expected_alerts_per_day * 365 * (1 - expected_unconfirmed_share) as expected_confirmed_per_year,
         expected_alerts_per_day * 365 * expected_health_life_share as expected_health_life_per_year,
         calibration_basis,
-        coalesce(has_fibre and has_power
+        coalesce(
+            has_fibre and has_power
             and row_number() over (
                 partition by has_fibre and has_power
-                order by pilot_points_of_kind > 0 desc,
-                         expected_alerts_per_day * (1 - expected_unconfirmed_share) desc nulls last,
-                         expected_unconfirmed_share, camera_point_id) = 1, false) as is_pilot_recommendation
+                order by
+                    pilot_points_of_kind > 0 desc,
+                    expected_alerts_per_day * (1 - expected_unconfirmed_share) desc nulls last,
+                    expected_unconfirmed_share, camera_point_id asc
+            ) = 1, false
+        ) as is_pilot_recommendation
     from calibrated
 )
 

@@ -31,7 +31,9 @@ positions as (
 ),
 
 removal as (
-    select camera_point_id, arg_max(removed_date, snapshot_date) as removed_date
+    select
+        camera_point_id,
+        arg_max(removed_date, snapshot_date) as removed_date
     from snapshots
     group by camera_point_id
 ),
@@ -44,7 +46,7 @@ versioned as (
             as next_position_from,
         removal.removed_date
     from positions
-    inner join removal on removal.camera_point_id = positions.camera_point_id
+    inner join removal on positions.camera_point_id = removal.camera_point_id
 ),
 
 located as (
@@ -62,7 +64,8 @@ final as (
         valid_from,
         coalesce(next_position_from, removed_date) as valid_to,
         case when next_position_from is not null then 'moved'
-             when removed_date is not null then 'removed' end as ended_by,
+            when removed_date is not null then 'removed'
+        end as ended_by,
         next_position_from is null and removed_date is null as is_current,
         location_name,
         district_id,

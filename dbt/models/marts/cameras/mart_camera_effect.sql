@@ -28,8 +28,10 @@ with positions as (
     select * from {{ ref('dim_camera_point') }}
 ),
 
-pairs as (
-    select * from {{ ref('int_camera_offence_pairs') }}
+-- the first window after the position against the window before, per offence class
+counts as (
+    select * from {{ ref('int_camera_offences_counted') }}
+    where period_no = 1 and offence_scope <> 'instrumental'
 ),
 
 context as (
@@ -37,88 +39,34 @@ context as (
 ),
 
 hotspots as (
-    select offence_class, period_year, cell_id, is_hotspot_95 from {{ ref('mart_hotspots') }}
-),
-
-horizon as (
-    select max(occurred_date) as last_day from {{ ref('fct_incident') }}
-),
-
-classes as (
-    select distinct offence_class from {{ ref('fct_incident') }} where offence_class <> 'unclassified'
-),
-
-windows as (
     select
-        positions.camera_point_version_id,
-        positions.camera_point_id,
-        positions.valid_from as effect_start_date,
-        positions.position_no,
-        (positions.valid_from - to_days({{ var('effect_window_days') }}))::date as before_start,
-        positions.valid_from as before_end,
-        positions.valid_from as after_start,
-        least(positions.valid_from + to_days({{ var('effect_window_days') }}),
-              coalesce(positions.valid_to, date '9999-12-31'),
-              horizon.last_day + interval 1 day)::date as after_end
-    from positions
-    cross join horizon
-),
-
-counted as (
-    select
-        windows.camera_point_version_id,
-        pairs.offence_class,
-        count(*) filter (where pairs.distance_m <= 150 and not pairs.is_in_shared_coverage
-                         and pairs.occurred_date >= windows.before_start
-                         and pairs.occurred_date < windows.before_end) as treated_before,
-        count(*) filter (where pairs.distance_m <= 150 and not pairs.is_in_shared_coverage
-                         and pairs.occurred_date >= windows.after_start
-                         and pairs.occurred_date < windows.after_end) as treated_after,
-        count(*) filter (where pairs.distance_m >= 500 and not pairs.is_in_any_coverage
-                         and pairs.occurred_date >= windows.before_start
-                         and pairs.occurred_date < windows.before_end) as control_before,
-        count(*) filter (where pairs.distance_m >= 500 and not pairs.is_in_any_coverage
-                         and pairs.occurred_date >= windows.after_start
-                         and pairs.occurred_date < windows.after_end) as control_after,
-        count(*) filter (where pairs.distance_m > 150 and pairs.distance_m <= 400
-                         and pairs.occurred_date >= windows.before_start
-                         and pairs.occurred_date < windows.before_end) as ring_before,
-        count(*) filter (where pairs.distance_m > 150 and pairs.distance_m <= 400
-                         and pairs.occurred_date >= windows.after_start
-                         and pairs.occurred_date < windows.after_end) as ring_after
-    from windows
-    inner join pairs on pairs.camera_point_version_id = windows.camera_point_version_id
-    group by all
-),
-
-data_start as (
-    select min(occurred_date) as first_day from {{ ref('fct_incident') }}
-),
-
-grid as (
-    select
-        windows.*,
-        classes.offence_class,
-        date_diff('day', greatest(windows.before_start, data_start.first_day), windows.before_end) as before_days,
-        date_diff('day', windows.after_start, windows.after_end) as after_days
-    from windows
-    cross join classes
-    cross join data_start
+        offence_class,
+        period_year,
+        cell_id,
+        is_hotspot_95
+    from {{ ref('mart_hotspots') }}
 ),
 
 combined as (
     select
-        grid.*,
-        coalesce(counted.treated_before, 0) as treated_before,
-        coalesce(counted.treated_after, 0) as treated_after,
-        coalesce(counted.control_before, 0) as control_before,
-        coalesce(counted.control_after, 0) as control_after,
-        coalesce(counted.ring_before, 0) as ring_before,
-        coalesce(counted.ring_after, 0) as ring_after
-    from grid
-    left join counted
-        on counted.camera_point_version_id = grid.camera_point_version_id
-        and counted.offence_class = grid.offence_class
+        counts.camera_point_version_id,
+        counts.camera_point_id,
+        positions.position_no,
+        counts.offence_scope as offence_class,
+        counts.effect_start_date,
+        counts.before_start,
+        counts.after_end,
+        counts.before_days,
+        counts.after_days,
+        counts.has_long_windows,
+        counts.coverage_before as treated_before,
+        counts.coverage_after as treated_after,
+        counts.control_before,
+        counts.control_after,
+        counts.buffer_before as ring_before,
+        counts.buffer_after as ring_after
+    from counts
+    inner join positions on counts.camera_point_version_id = positions.camera_point_version_id
 ),
 
 estimated as (
@@ -128,7 +76,6 @@ estimated as (
         case when least(treated_before, treated_after, control_before, control_after) = 0 then 0.5 else 0 end
             as k
     from combined
-    where before_days > 0 and after_days > 0
 ),
 
 logged as (
@@ -149,12 +96,12 @@ shifts as (
         logged.offence_class,
         count(distinct hotspots.is_hotspot_95) > 1 as is_hotspot_shift
     from logged
-    inner join positions on positions.camera_point_version_id = logged.camera_point_version_id
+    inner join positions on logged.camera_point_version_id = positions.camera_point_version_id
     inner join hotspots
-        on hotspots.offence_class = logged.offence_class
-        and hotspots.cell_id = 'E' || floor(positions.easting_m / {{ var('grid_cell_m') }})::integer
+        on logged.offence_class = hotspots.offence_class
+            and hotspots.cell_id = 'E' || floor(positions.easting_m / {{ var('grid_cell_m') }})::integer
             || 'N' || floor(positions.northing_m / {{ var('grid_cell_m') }})::integer
-        and hotspots.period_year between year(logged.before_start) and year(logged.after_end - interval 1 day)
+            and hotspots.period_year between year(logged.before_start) and year(logged.after_end - interval 1 day)
     group by all
 ),
 
@@ -165,32 +112,34 @@ final as (
         logged.position_no::integer as position_no,
         logged.offence_class,
         context.area_type,
-        effect_start_date,
-        before_days::integer as before_days,
-        after_days::integer as after_days,
-        treated_before,
-        treated_after,
-        control_before,
-        control_after,
-        exp(log_rate_ratio) as rate_ratio,
-        exp(log_rate_ratio - 1.959964 * log_rate_ratio_se) as rate_ratio_ci_low,
-        exp(log_rate_ratio + 1.959964 * log_rate_ratio_se) as rate_ratio_ci_high,
-        is_zero_corrected,
-        treated_before + treated_after >= 10 and control_before >= 10 and control_after >= 10
-            and before_days >= 180 and after_days >= 180 as has_enough_data,
+        logged.effect_start_date,
+        logged.before_days::integer as before_days,
+        logged.after_days::integer as after_days,
+        logged.treated_before,
+        logged.treated_after,
+        logged.control_before,
+        logged.control_after,
+        exp(logged.log_rate_ratio) as rate_ratio,
+        exp(logged.log_rate_ratio - 1.959964 * logged.log_rate_ratio_se) as rate_ratio_ci_low,
+        exp(logged.log_rate_ratio + 1.959964 * logged.log_rate_ratio_se) as rate_ratio_ci_high,
+        logged.is_zero_corrected,
+        logged.treated_before + logged.treated_after >= 10
+        and logged.control_before >= 10
+        and logged.control_after >= 10
+        and logged.has_long_windows as has_enough_data,
         coalesce(shifts.is_hotspot_shift, false)
-            -- the 150–400 m ring moved against the control beyond chance: far more than
-            -- displacement (a few per cent) could explain, so the neighbourhood itself changed
-            or abs({{ log_rate_ratio('logged.ring_after', 'logged.ring_before',
+        -- the 150–400 m ring moved against the control beyond chance: far more than
+        -- displacement (a few per cent) could explain, so the neighbourhood itself changed
+        or abs({{ log_rate_ratio('logged.ring_after', 'logged.ring_before',
                                      'logged.control_after', 'logged.control_before') }})
-               > 1.959964 * {{ log_rate_ratio_se('logged.ring_after', 'logged.ring_before',
+        > 1.959964 * {{ log_rate_ratio_se('logged.ring_after', 'logged.ring_before',
                                                  'logged.control_after', 'logged.control_before') }}
             as is_local_shift
     from logged
-    inner join context on context.camera_point_version_id = logged.camera_point_version_id
+    inner join context on logged.camera_point_version_id = context.camera_point_version_id
     left join shifts
-        on shifts.camera_point_version_id = logged.camera_point_version_id
-        and shifts.offence_class = logged.offence_class
+        on logged.camera_point_version_id = shifts.camera_point_version_id
+            and logged.offence_class = shifts.offence_class
 )
 
 select * from final

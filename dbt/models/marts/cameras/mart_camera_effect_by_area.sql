@@ -36,12 +36,12 @@ eligible as (
         effects.control_after,
         effects.treated_before * effects.control_after / effects.control_before as expected_after
     from effects
-    inner join positions on positions.camera_point_version_id = effects.camera_point_version_id
-    inner join context on context.camera_point_version_id = effects.camera_point_version_id
+    inner join positions on effects.camera_point_version_id = positions.camera_point_version_id
+    inner join context on effects.camera_point_version_id = context.camera_point_version_id
     where positions.camera_kind in ('city_monitoring', 'multisensor')
         and not effects.is_local_shift
-        and effects.before_days >= 180
-        and effects.after_days >= 180
+        and effects.before_days >= {{ var('min_window_days') }}
+        and effects.after_days >= {{ var('min_window_days') }}
         and effects.control_before > 0
 ),
 
@@ -65,14 +65,24 @@ dispersion as (
     select
         eligible.area_type,
         eligible.offence_class,
-        greatest(1.0, coalesce(
-            sum(pow(eligible.treated_after - eligible.expected_after * pooled.treated_after / pooled.expected_after, 2)
-                / (eligible.expected_after * pooled.treated_after / pooled.expected_after))
-                filter (where eligible.expected_after * pooled.treated_after > 0)
-            / nullif(count(*) filter (where eligible.expected_after * pooled.treated_after > 0) - 1, 0), 1.0))
-            as dispersion
+        -- the Pearson χ² of the positions around the pooled ratio over its degrees of freedom
+        greatest(
+            1.0,
+            coalesce(
+                sum(
+                    pow(
+                        eligible.treated_after - eligible.expected_after * pooled.treated_after / pooled.expected_after,
+                        2
+                    )
+                    / (eligible.expected_after * pooled.treated_after / pooled.expected_after)
+                ) filter (where eligible.expected_after * pooled.treated_after > 0)
+                / nullif(count(*) filter (where eligible.expected_after * pooled.treated_after > 0) - 1, 0),
+                1.0
+            )
+        ) as dispersion
     from eligible
-    inner join pooled using (area_type, offence_class)
+    inner join pooled
+        on eligible.area_type = pooled.area_type and eligible.offence_class = pooled.offence_class
     where pooled.expected_after > 0
     group by eligible.area_type, eligible.offence_class
 ),
@@ -82,17 +92,24 @@ corrected as (
         pooled.*,
         coalesce(dispersion.dispersion, 1.0) as dispersion,
         -- 0.5 added to every count for the interval when one is zero (as in mart_camera_effect)
-        case when least(treated_before, treated_after, control_before, control_after) = 0 then 0.5 else 0 end as k
+        case
+            when least(pooled.treated_before, pooled.treated_after, pooled.control_before, pooled.control_after) = 0
+                then 0.5
+            else 0
+        end as k
     from pooled
-    left join dispersion using (area_type, offence_class)
+    left join dispersion
+        on pooled.area_type = dispersion.area_type and pooled.offence_class = dispersion.offence_class
 ),
 
 intervals as (
     select
         *,
         ln((treated_after + k) / nullif(expected_after + k, 0)) as log_rr,
-        sqrt(dispersion * (1.0 / (treated_after + k) + 1.0 / (treated_before + k)
-                           + 1.0 / (control_after + k) + 1.0 / (control_before + k))) as log_rr_se
+        sqrt(dispersion * (
+            1.0 / (treated_after + k) + 1.0 / (treated_before + k)
+            + 1.0 / (control_after + k) + 1.0 / (control_before + k)
+        )) as log_rr_se
     from corrected
 ),
 

@@ -10,12 +10,12 @@ incidents as (
 ),
 
 months as (
-    select cast(month_start as date) as month_start_date
+    select cast(t.month_start as date) as month_start_date
     from range(
-        (select date_trunc('month', min(occurred_date)) from incidents),
-        (select date_trunc('month', max(occurred_date)) from incidents) + interval 1 month,
-        interval 1 month
-    ) as t(month_start)
+            (select date_trunc('month', min(occurred_date)) from incidents),
+            (select date_trunc('month', max(occurred_date)) from incidents) + interval 1 month,
+            interval 1 month
+        ) as t (month_start)
 ),
 
 camera_months as (
@@ -103,8 +103,10 @@ final as (
         periods.month_start_date,
         periods.period,
         periods.period = 'after_install' as is_after_install,
-        cast(date_diff('month', date_trunc('month', cameras.installed_date), periods.month_start_date)
-            as integer) as months_since_install,
+        cast(
+            date_diff('month', date_trunc('month', cameras.installed_date), periods.month_start_date)
+            as integer
+        ) as months_since_install,
         cast(periods.days_in_period as integer) as days_in_period,
         cast(coalesce(counted.incident_count, 0) as bigint) as incident_count,
         coalesce(counted.incident_count, 0) * 30.0 / periods.days_in_period as incidents_per_30_days
@@ -112,8 +114,8 @@ final as (
     inner join cameras on periods.camera_point_id = cameras.camera_point_id
     left join counted
         on periods.camera_point_id = counted.camera_point_id
-        and periods.month_start_date = counted.month_start_date
-        and periods.period = counted.period
+            and periods.month_start_date = counted.month_start_date
+            and periods.period = counted.period
     where periods.days_in_period > 0
 )
 

@@ -48,9 +48,11 @@ served as (
     select
         per_point.*,
         horizon.as_of_date,
-        greatest(0, date_diff('day', per_point.installed_date,
-                              least(coalesce(per_point.removed_date, horizon.as_of_date), horizon.as_of_date)))
-            / 365.25 as service_years
+        greatest(0, date_diff(
+            'day', per_point.installed_date,
+            least(coalesce(per_point.removed_date, horizon.as_of_date), horizon.as_of_date)
+        ))
+        / 365.25 as service_years
     from per_point
     cross join horizon
 ),
@@ -61,8 +63,8 @@ counted as (
         count(interventions.intervention_id) as interventions_total
     from served
     left join interventions
-        on interventions.camera_point_id = served.camera_point_id
-        and interventions.occurred_date >= served.installed_date
+        on served.camera_point_id = interventions.camera_point_id
+            and served.installed_date <= interventions.occurred_date
     group by served.camera_point_id
 ),
 
@@ -77,29 +79,38 @@ final as (
         served.moves::integer as moves,
         served.as_of_date,
         served.service_years::double as service_years,
-        cast(served.capital_cost_pln as decimal(14, 2)) as capital_cost_pln,
+        (served.capital_cost_pln)::decimal(14, 2) as capital_cost_pln,
         cast({{ var('maintenance_pln_per_point_year') }} * served.service_years as decimal(14, 2))
             as maintenance_cost_pln,
-        cast(coalesce(served.capital_cost_pln, 0)
-             + {{ var('maintenance_pln_per_point_year') }} * served.service_years as decimal(14, 2))
+        cast(
+            coalesce(served.capital_cost_pln, 0)
+            + {{ var('maintenance_pln_per_point_year') }} * served.service_years as decimal(14, 2))
             as total_cost_pln,
         served.capital_cost_pln is not null as is_capital_cost_known,
         counted.interventions_total,
         case when served.service_years > 0 then counted.interventions_total / served.service_years end
             as interventions_per_year,
         case when counted.interventions_total > 0 then cast(
-            (coalesce(served.capital_cost_pln, 0)
-             + {{ var('maintenance_pln_per_point_year') }} * served.service_years) / counted.interventions_total
-            as decimal(14, 2)) end as cost_per_intervention_pln,
+                    (
+                        coalesce(served.capital_cost_pln, 0)
+                        + {{ var('maintenance_pln_per_point_year') }} * served.service_years
+                    ) / counted.interventions_total
+                    as decimal(14, 2)
+                )
+        end as cost_per_intervention_pln,
         prevented.offences_prevented as offences_prevented_first_year,
         prevented.enough_data_share as prevented_enough_data_share,
         case when prevented.offences_prevented > 0 then cast(
-            (coalesce(served.capital_cost_pln, 0)
-             + {{ var('maintenance_pln_per_point_year') }} * served.service_years) / prevented.offences_prevented
-            as decimal(14, 2)) end as cost_per_offence_prevented_pln
+                    (
+                        coalesce(served.capital_cost_pln, 0)
+                        + {{ var('maintenance_pln_per_point_year') }} * served.service_years
+                    ) / prevented.offences_prevented
+                    as decimal(14, 2)
+                )
+        end as cost_per_offence_prevented_pln
     from served
-    inner join counted on counted.camera_point_id = served.camera_point_id
-    left join prevented on prevented.camera_point_id = served.camera_point_id
+    inner join counted on served.camera_point_id = counted.camera_point_id
+    left join prevented on served.camera_point_id = prevented.camera_point_id
 )
 
 select * from final

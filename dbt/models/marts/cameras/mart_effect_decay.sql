@@ -20,8 +20,9 @@
     excludes 1, and in its latest year the effect is at most {{ var('faded_below') }}
     of the first year's. `fade_evidence` spells out the figures. -#}
 with yearly as (
-    select * from {{ ref('mart_displacement') }}
-    where offence_scope = 'instrumental'
+    -- the periods mart_displacement weighs, for the offences a camera deters
+    select * from {{ ref('int_camera_offences_counted') }}
+    where offence_scope = 'instrumental' and has_long_windows and has_paired_offences
 ),
 
 rated as (
@@ -98,15 +99,19 @@ final as (
         flagged.is_faded,
         case
             when flagged.latest_period_no < 2 then 'under two years at this position: too early to judge'
-            when not flagged.first_year_effect_clear then printf(
-                'no clear effect in the first year (RR %.2f, interval includes 1)', exp(flagged.first_log_rr))
-            else printf('first year RR %.2f; year %d RR %.2f (interval %s 1); %.0f %% of the first year''s effect left',
-                        exp(flagged.first_log_rr), flagged.latest_period_no, exp(flagged.latest_log_rr),
-                        case when flagged.latest_year_effect_clear then 'excludes' else 'includes' end,
-                        100 * coalesce(flagged.remaining_effect_share, 0))
+            when not flagged.first_year_effect_clear
+                then printf(
+                        'no clear effect in the first year (RR %.2f, interval includes 1)', exp(flagged.first_log_rr)
+                    )
+            else printf(
+                    'first year RR %.2f; year %d RR %.2f (interval %s 1); %.0f %% of the first year''s effect left',
+                    exp(flagged.first_log_rr), flagged.latest_period_no, exp(flagged.latest_log_rr),
+                    case when flagged.latest_year_effect_clear then 'excludes' else 'includes' end,
+                    100 * coalesce(flagged.remaining_effect_share, 0)
+                )
         end as fade_evidence
     from rated
-    inner join flagged on flagged.camera_point_version_id = rated.camera_point_version_id
+    inner join flagged on rated.camera_point_version_id = flagged.camera_point_version_id
 )
 
 select * from final

@@ -18,15 +18,15 @@ extent as (
 
 candidates as (
     select
-        col_index,
-        row_index,
+        cols.col_index,
+        rows_.row_index,
         st_makeenvelope(
-            col_index * {{ size }}, row_index * {{ size }},
-            (col_index + 1) * {{ size }}, (row_index + 1) * {{ size }}
+            cols.col_index * {{ size }}, rows_.row_index * {{ size }},
+            (cols.col_index + 1) * {{ size }}, (rows_.row_index + 1) * {{ size }}
         ) as cell_geom
     from extent,
-        generate_series(extent.col_min, extent.col_max) as cols(col_index),
-        generate_series(extent.row_min, extent.row_max) as rows_(row_index)
+        generate_series(extent.col_min, extent.col_max) as cols (col_index),
+        generate_series(extent.row_min, extent.row_max) as rows_ (row_index)
 ),
 
 in_city as (

@@ -24,7 +24,8 @@ nodes as (
     select
         'GTFS-' || md5(stops.stop_name)[:10] as poi_id,
         case when stops.stop_name ilike '%pętla%' or stops.stop_name ilike '%dworzec%' then 'loop'
-             else 'transfer_node' end as poi_kind,
+            else 'transfer_node'
+        end as poi_kind,
         stops.stop_name as poi_name,
         districts.district_id,
         st_point(stops.easting_m, stops.northing_m) as poi_geom,

@@ -24,12 +24,18 @@ cameras as (
 ),
 
 periods as (
-    select distinct offence_class, occurred_year as period_year
+    select distinct
+        offence_class,
+        occurred_year as period_year
     from offences
 ),
 
 counts as (
-    select offence_class, occurred_year as period_year, cell_id, count(*) as offence_count
+    select
+        offence_class,
+        occurred_year as period_year,
+        cell_id,
+        count(*) as offence_count
     from offences
     group by all
 ),
@@ -44,9 +50,9 @@ observed as (
     from periods
     cross join cells
     left join counts
-        on counts.offence_class = periods.offence_class
-        and counts.period_year = periods.period_year
-        and counts.cell_id = cells.cell_id
+        on periods.offence_class = counts.offence_class
+            and periods.period_year = counts.period_year
+            and cells.cell_id = counts.cell_id
 ),
 
 moments as (
@@ -61,8 +67,10 @@ moments as (
 ),
 
 offsets as (
-    select dc, dr
-    from generate_series(-1, 1) as c(dc), generate_series(-1, 1) as r(dr)
+    select
+        dc,
+        dr
+    from generate_series(-1, 1) as c (dc), generate_series(-1, 1) as r (dr)
 ),
 
 -- the weights, once for the grid: each cell's 3 × 3 block, as (focal, neighbour) pairs
@@ -76,13 +84,17 @@ shifted as (
 ),
 
 pairs as (
-    select shifted.focal_id, shifted.neighbour_id
+    select
+        shifted.focal_id,
+        shifted.neighbour_id
     from shifted
-    inner join cells on cells.cell_id = shifted.neighbour_id
+    inner join cells on shifted.neighbour_id = cells.cell_id
 ),
 
 block_weights as (
-    select focal_id, count(*) as block_weight
+    select
+        focal_id,
+        count(*) as block_weight
     from pairs
     group by focal_id
 ),
@@ -95,7 +107,7 @@ block_sums as (
         pairs.focal_id,
         sum(counts.offence_count) as block_sum
     from pairs
-    inner join counts on counts.cell_id = pairs.neighbour_id
+    inner join counts on pairs.neighbour_id = counts.cell_id
     group by all
 ),
 
@@ -107,11 +119,11 @@ neighbourhood as (
         coalesce(block_sums.block_sum, 0) as block_sum,
         block_weights.block_weight
     from observed
-    inner join block_weights on block_weights.focal_id = observed.cell_id
+    inner join block_weights on observed.cell_id = block_weights.focal_id
     left join block_sums
-        on block_sums.offence_class = observed.offence_class
-        and block_sums.period_year = observed.period_year
-        and block_sums.focal_id = observed.cell_id
+        on observed.offence_class = block_sums.offence_class
+            and observed.period_year = block_sums.period_year
+            and observed.cell_id = block_sums.focal_id
 ),
 
 scored as (
@@ -124,19 +136,23 @@ scored as (
         neighbourhood.block_weight,
         moments.n_cells,
         case when moments.sd_count > 0 then
-            (neighbourhood.block_sum - moments.mean_count * neighbourhood.block_weight)
-            / (moments.sd_count * sqrt(
-                (moments.n_cells * neighbourhood.block_weight - neighbourhood.block_weight * neighbourhood.block_weight)
-                / (moments.n_cells - 1.0)))
+                (neighbourhood.block_sum - moments.mean_count * neighbourhood.block_weight)
+                / (moments.sd_count * sqrt(
+                    (
+                        moments.n_cells * neighbourhood.block_weight
+                        - neighbourhood.block_weight * neighbourhood.block_weight
+                    )
+                    / (moments.n_cells - 1.0)
+                ))
         end as gi_star_z
     from observed
     inner join neighbourhood
-        on neighbourhood.offence_class = observed.offence_class
-        and neighbourhood.period_year = observed.period_year
-        and neighbourhood.cell_id = observed.cell_id
+        on observed.offence_class = neighbourhood.offence_class
+            and observed.period_year = neighbourhood.period_year
+            and observed.cell_id = neighbourhood.cell_id
     inner join moments
-        on moments.offence_class = observed.offence_class
-        and moments.period_year = observed.period_year
+        on observed.offence_class = moments.offence_class
+            and observed.period_year = moments.period_year
 ),
 
 with_p as (
@@ -159,8 +175,11 @@ classified as (
         n_cells,
         gi_star_z,
         case when gi_star_z is not null then
-            (0.254829592 * t_ - 0.284496736 * pow(t_, 2) + 1.421413741 * pow(t_, 3)
-             - 1.453152027 * pow(t_, 4) + 1.061405429 * pow(t_, 5)) * exp(-u_ * u_)
+                (
+                    0.254829592 * t_ - 0.284496736 * pow(t_, 2) + 1.421413741 * pow(t_, 3)
+                    - 1.453152027 * pow(t_, 4) + 1.061405429 * pow(t_, 5)
+                ) * exp(-u_ * u_
+                )
         end as p_value,
         case
             when gi_star_z >= 2.5758 then 'hot_99'
@@ -182,11 +201,12 @@ covered as (
     from cells
     inner join cameras
         on st_intersects(
-            st_geomfromtext(cells.cell_wkt_epsg2180),
-            st_buffer(cameras.point_geom, {{ var('camera_radius_m') }}))
+                st_geomfromtext(cells.cell_wkt_epsg2180),
+                st_buffer(cameras.point_geom, {{ var('camera_radius_m') }})
+            )
     inner join periods
         on cameras.installed_date <= make_date(periods.period_year, 12, 31)
-        and (cameras.removed_date is null or cameras.removed_date > make_date(periods.period_year, 1, 1))
+            and (cameras.removed_date is null or cameras.removed_date > make_date(periods.period_year, 1, 1))
 ),
 
 final as (
@@ -206,15 +226,16 @@ final as (
         classified.hotspot_class,
         classified.hotspot_class in ('hot_95', 'hot_99') as is_hotspot_95,
         count(*) filter (where classified.hotspot_class in ('hot_95', 'hot_99')) over (
-            partition by classified.offence_class, classified.cell_id) as hot_years,
+            partition by classified.offence_class, classified.cell_id
+        ) as hot_years,
         count(*) over (partition by classified.offence_class, classified.cell_id) as years_observed,
         covered.cell_id is not null as is_camera_covered
     from classified
-    inner join cells on cells.cell_id = classified.cell_id
+    inner join cells on classified.cell_id = cells.cell_id
     left join covered
-        on covered.offence_class = classified.offence_class
-        and covered.period_year = classified.period_year
-        and covered.cell_id = classified.cell_id
+        on classified.offence_class = covered.offence_class
+            and classified.period_year = covered.period_year
+            and classified.cell_id = covered.cell_id
 )
 
 select

@@ -7,7 +7,10 @@ with offences as (
 ),
 
 cells as (
-    select cell_id, district_id from {{ ref('dim_grid_cell') }}
+    select
+        cell_id,
+        district_id
+    from {{ ref('dim_grid_cell') }}
 ),
 
 -- the cell by the same arithmetic as int_offences_gridded (no join on 50 million ids);
@@ -16,7 +19,7 @@ celled as (
     select
         offences.*,
         'E' || floor(offences.easting_m / {{ var('grid_cell_m') }})::integer
-            || 'N' || floor(offences.northing_m / {{ var('grid_cell_m') }})::integer as candidate_cell_id
+        || 'N' || floor(offences.northing_m / {{ var('grid_cell_m') }})::integer as candidate_cell_id
     from offences
 ),
 
@@ -36,7 +39,7 @@ final as (
         cells.cell_id,
         coalesce(offences.district_id, cells.district_id) as district_id
     from celled as offences
-    left join cells on cells.cell_id = offences.candidate_cell_id
+    left join cells on offences.candidate_cell_id = cells.cell_id
 )
 
 select * from final

@@ -25,10 +25,13 @@ yearly as (
     select
         interventions.occurred_year,
         count(*) as year_total,
-        count(*) filter (where reported.reported_through is null
-                         or interventions.occurred_date <= reported.reported_through) as year_total_to_reported_date
+        count(
+            *) filter (
+            where reported.reported_through is null
+            or interventions.occurred_date <= reported.reported_through
+        ) as year_total_to_reported_date
     from interventions
-    left join reported on reported.year = interventions.occurred_year
+    left join reported on interventions.occurred_year = reported.year
     group by interventions.occurred_year
 ),
 
@@ -41,15 +44,16 @@ final as (
         monthly.camera_point_id,
         monthly.interventions,
         sum(monthly.interventions) over (
-            partition by monthly.occurred_year, monthly.category_code) as year_category_total,
+            partition by monthly.occurred_year, monthly.category_code
+        ) as year_category_total,
         yearly.year_total,
         yearly.year_total_to_reported_date,
         reported.interventions_reported as city_reported_total,
         reported.reported_through as city_reported_through,
         yearly.year_total_to_reported_date - reported.interventions_reported as difference_from_reported
     from monthly
-    inner join yearly on yearly.occurred_year = monthly.occurred_year
-    left join reported on reported.year = monthly.occurred_year
+    inner join yearly on monthly.occurred_year = yearly.occurred_year
+    left join reported on monthly.occurred_year = reported.year
 )
 
 select * from final

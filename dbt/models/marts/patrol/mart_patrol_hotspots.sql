@@ -14,7 +14,9 @@ cells as (
 ),
 
 window_ as (
-    select max(occurred_date) as last_day, max(occurred_date) - interval 364 day as first_day
+    select
+        max(occurred_date) as last_day,
+        max(occurred_date) - interval 364 day as first_day
     from offences
 ),
 
@@ -61,10 +63,20 @@ final as (
         cells.district_id,
         cells.centroid_easting_m,
         cells.centroid_northing_m,
-        st_y({{ 'st_transform(st_point(cells.centroid_easting_m, cells.centroid_northing_m), ' ~ "'" ~ var('metric_crs') ~ "', 'EPSG:4326', always_xy := true)" }}) as centroid_latitude,
-        st_x({{ 'st_transform(st_point(cells.centroid_easting_m, cells.centroid_northing_m), ' ~ "'" ~ var('metric_crs') ~ "', 'EPSG:4326', always_xy := true)" }}) as centroid_longitude
+        st_y(
+            st_transform(
+                st_point(cells.centroid_easting_m, cells.centroid_northing_m),
+                '{{ var("metric_crs") }}', 'EPSG:4326', always_xy := true
+            )
+        ) as centroid_latitude,
+        st_x(
+            st_transform(
+                st_point(cells.centroid_easting_m, cells.centroid_northing_m),
+                '{{ var("metric_crs") }}', 'EPSG:4326', always_xy := true
+            )
+        ) as centroid_longitude
     from ranked
-    inner join cells on cells.cell_id = ranked.cell_id
+    inner join cells on ranked.cell_id = cells.cell_id
     cross join window_
 )
 

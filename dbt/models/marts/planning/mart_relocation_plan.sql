@@ -8,7 +8,10 @@ with solution as (
 ),
 
 cameras as (
-    select camera_point_id, location_name, district_id
+    select
+        camera_point_id,
+        location_name,
+        district_id
     from {{ ref('dim_camera_point') }}
     where is_current
 ),
@@ -26,10 +29,14 @@ final as (
         solution.to_site_id,
         solution.to_easting_m,
         solution.to_northing_m,
-        st_y(st_transform(st_point(solution.to_easting_m, solution.to_northing_m),
-                          '{{ var("metric_crs") }}', 'EPSG:4326', always_xy := true)) as to_latitude,
-        st_x(st_transform(st_point(solution.to_easting_m, solution.to_northing_m),
-                          '{{ var("metric_crs") }}', 'EPSG:4326', always_xy := true)) as to_longitude,
+        st_y(st_transform(
+            st_point(solution.to_easting_m, solution.to_northing_m),
+            '{{ var("metric_crs") }}', 'EPSG:4326', always_xy := true
+        )) as to_latitude,
+        st_x(st_transform(
+            st_point(solution.to_easting_m, solution.to_northing_m),
+            '{{ var("metric_crs") }}', 'EPSG:4326', always_xy := true
+        )) as to_longitude,
         solution.to_area_type,
         solution.to_is_near_children_places,
         solution.to_is_near_transit_node,
@@ -37,16 +44,19 @@ final as (
         solution.value_gained,
         solution.offences_prevented_per_year,
         solution.net_gain,
-        printf('%s: %.0f%% of its effect left (%s), covering %.1f weighted preventable offences a year; '
-               || 'the new %s site covers %d new 50 m squares, %.1f offences a year a fresh camera would '
-               || 'prevent (%.1f weighted)%s%s; %s',
-               solution.camera_point_id, 100 * solution.remaining_effect_share, solution.remaining_effect_basis,
-               solution.value_given_up, solution.to_area_type, solution.squares_newly_covered::integer,
-               solution.offences_prevented_per_year, solution.value_gained,
-               case when solution.to_is_near_children_places then ', schools/playgrounds within 300 m' else '' end,
-               case when solution.to_is_near_transit_node then ', a transit node within 300 m' else '' end,
-               case when solution.to_has_infrastructure then 'fibre/power within 100 m'
-                    else 'no fibre/power within 100 m (costlier)' end) as evidence,
+        printf(
+            '%s: %.0f%% of its effect left (%s), covering %.1f weighted preventable offences a year; '
+            || 'the new %s site covers %d new 50 m squares, %.1f offences a year a fresh camera would '
+            || 'prevent (%.1f weighted)%s%s; %s',
+            solution.camera_point_id, 100 * solution.remaining_effect_share, solution.remaining_effect_basis,
+            solution.value_given_up, solution.to_area_type, solution.squares_newly_covered::integer,
+            solution.offences_prevented_per_year, solution.value_gained,
+            case when solution.to_is_near_children_places then ', schools/playgrounds within 300 m' else '' end,
+            case when solution.to_is_near_transit_node then ', a transit node within 300 m' else '' end,
+            case when solution.to_has_infrastructure then 'fibre/power within 100 m'
+                else 'no fibre/power within 100 m (costlier)'
+            end
+        ) as evidence,
         solution.plan_objective,
         solution.baseline_objective,
         solution.solver_status,
@@ -55,7 +65,7 @@ final as (
         solution.moves_requested::integer as moves_requested,
         solution.candidate_sites::integer as candidate_sites
     from solution
-    left join cameras on cameras.camera_point_id = solution.camera_point_id
+    left join cameras on solution.camera_point_id = cameras.camera_point_id
 )
 
 select * from final

@@ -13,7 +13,9 @@ with places as (
 ),
 
 cameras as (
-    select camera_point_id, st_point(easting_m, northing_m) as point_geom
+    select
+        camera_point_id,
+        st_point(easting_m, northing_m) as point_geom
     from {{ ref('dim_camera_point') }}
     where is_current and camera_kind in ('city_monitoring', 'multisensor')
 ),
@@ -23,16 +25,18 @@ horizon as (
 ),
 
 offences as (
-    select st_point(easting_m, northing_m) as point_geom
-    from {{ ref('fct_incident') }}, horizon
-    where easting_m is not null and occurred_date > horizon.last_day - interval 365 day
+    select st_point(incidents.easting_m, incidents.northing_m) as point_geom
+    from {{ ref('fct_incident') }} as incidents, horizon
+    where incidents.easting_m is not null and incidents.occurred_date > horizon.last_day - interval 365 day
 ),
 
 hot_cells as (
-    select distinct centroid_easting_m, centroid_northing_m
+    select distinct
+        centroid_easting_m,
+        centroid_northing_m
     from {{ ref('mart_hotspots') }}
     where is_hotspot_95
-        and period_year = (select max(period_year) from {{ ref('mart_hotspots') }})
+        and period_year = (select max(latest.period_year) from {{ ref('mart_hotspots') }} as latest)
 ),
 
 located as (
@@ -58,7 +62,9 @@ nearest_camera as (
 ),
 
 offences_near as (
-    select located.poi_id, count(*) as offences_300m_last_year
+    select
+        located.poi_id,
+        count(*) as offences_300m_last_year
     from located
     inner join offences on st_dwithin(located.point_geom, offences.point_geom, 300)
     group by located.poi_id
@@ -68,8 +74,10 @@ hotspot_near as (
     select distinct located.poi_id
     from located
     inner join hot_cells
-        on st_dwithin(located.point_geom, st_point(hot_cells.centroid_easting_m, hot_cells.centroid_northing_m),
-                      250 + {{ var('grid_cell_m') }} / 2)
+        on st_dwithin(
+                located.point_geom, st_point(hot_cells.centroid_easting_m, hot_cells.centroid_northing_m),
+                250 + {{ var('grid_cell_m') }} / 2
+            )
 ),
 
 final as (
@@ -86,11 +94,11 @@ final as (
         hotspot_near.poi_id is not null as is_near_hotspot,
         coalesce(offences_near.offences_300m_last_year, 0) as offences_300m_last_year,
         coalesce(nearest_camera.distance_m > {{ var('camera_radius_m') }}, true)
-            and hotspot_near.poi_id is not null as is_uncovered_near_hotspot
+        and hotspot_near.poi_id is not null as is_uncovered_near_hotspot
     from located
-    left join nearest_camera on nearest_camera.poi_id = located.poi_id
-    left join offences_near on offences_near.poi_id = located.poi_id
-    left join hotspot_near on hotspot_near.poi_id = located.poi_id
+    left join nearest_camera on located.poi_id = nearest_camera.poi_id
+    left join offences_near on located.poi_id = offences_near.poi_id
+    left join hotspot_near on located.poi_id = hotspot_near.poi_id
 )
 
 select * from final

@@ -25,8 +25,10 @@ final as (
         case when q2_safe_night between 1 and 5 then q2_safe_night in (1, 2) end as feels_unsafe_at_night,
         case when q3_safe_neighbourhood between 1 and 5 then q3_safe_neighbourhood in (1, 2) end
             as feels_unsafe_in_neighbourhood,
-        ((m1_latitude is not null)::integer + (m2_latitude is not null)::integer
-            + (m3_latitude is not null)::integer)::integer as unsafe_places_marked
+        (
+            (m1_latitude is not null)::integer + (m2_latitude is not null)::integer
+            + (m3_latitude is not null)::integer
+        )::integer as unsafe_places_marked
     from responses
 )
 

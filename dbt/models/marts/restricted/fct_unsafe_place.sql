@@ -11,15 +11,38 @@ boundaries as (
 ),
 
 marks as (
-    select wave, respondent_id, weight, 1 as mark_no, m1_latitude as latitude, m1_longitude as longitude,
-           m1_reason as reason
-    from responses where m1_latitude is not null
+    select
+        wave,
+        respondent_id,
+        weight,
+        1 as mark_no,
+        m1_latitude as latitude,
+        m1_longitude as longitude,
+        m1_reason as reason
+    from responses
+    where m1_latitude is not null
     union all
-    select wave, respondent_id, weight, 2, m2_latitude, m2_longitude, m2_reason
-    from responses where m2_latitude is not null
+    select
+        wave,
+        respondent_id,
+        weight,
+        2 as mark_no,
+        m2_latitude as latitude,
+        m2_longitude as longitude,
+        m2_reason as reason
+    from responses
+    where m2_latitude is not null
     union all
-    select wave, respondent_id, weight, 3, m3_latitude, m3_longitude, m3_reason
-    from responses where m3_latitude is not null
+    select
+        wave,
+        respondent_id,
+        weight,
+        3 as mark_no,
+        m3_latitude as latitude,
+        m3_longitude as longitude,
+        m3_reason as reason
+    from responses
+    where m3_latitude is not null
 ),
 
 located as (
@@ -40,7 +63,7 @@ final as (
         st_x(located.point_geom) as easting_m,
         st_y(located.point_geom) as northing_m,
         'E' || floor(st_x(located.point_geom) / {{ var('grid_cell_m') }})::integer
-            || 'N' || floor(st_y(located.point_geom) / {{ var('grid_cell_m') }})::integer as cell_id
+        || 'N' || floor(st_y(located.point_geom) / {{ var('grid_cell_m') }})::integer as cell_id
     from located
     left join boundaries on st_contains(boundaries.boundary_geom, located.point_geom)
 )

@@ -25,7 +25,10 @@ offences as (
 
 marked as (
     -- places marked as dangerous, counted where they lie (not where the respondent lives)
-    select wave, district_id, count(*) as unsafe_places_marked
+    select
+        wave,
+        district_id,
+        count(*) as unsafe_places_marked
     from {{ ref('fct_unsafe_place') }}
     where district_id is not null
     group by wave, district_id
@@ -47,7 +50,7 @@ valid as (
         district_id,
         weight,
         case when q2_safe_night in (1, 2) then 1.0 else 0.0 end as is_unsafe_night,
-        q2_safe_night::double as q2
+        cast(q2_safe_night as double) as q2
     from responses
     where q2_safe_night between 1 and 5
 ),
@@ -79,7 +82,7 @@ recorded as (
         located.district_id,
         count(*) as offences_recorded
     from waves
-    inner join located on located.period_start = waves.period_start
+    inner join located on waves.period_start = located.period_start
     group by waves.wave, located.district_id
 ),
 
@@ -102,9 +105,9 @@ combined as (
         coalesce(marked.unsafe_places_marked, 0) / districts.area_km2 as unsafe_places_per_km2
     from waves
     cross join districts
-    left join perceived on perceived.wave = waves.wave and perceived.district_id = districts.district_id
-    left join recorded on recorded.wave = waves.wave and recorded.district_id = districts.district_id
-    left join marked on marked.wave = waves.wave and marked.district_id = districts.district_id
+    left join perceived on waves.wave = perceived.wave and districts.district_id = perceived.district_id
+    left join recorded on waves.wave = recorded.wave and districts.district_id = recorded.district_id
+    left join marked on waves.wave = marked.wave and districts.district_id = marked.district_id
 ),
 
 final as (
@@ -118,11 +121,17 @@ final as (
         respondents,
         is_suppressed,
         case when not is_suppressed then unsafe_night_share end as unsafe_night_share,
-        case when not is_suppressed then greatest(0.0, unsafe_night_share
-            - 1.959964 * sqrt(unsafe_night_share * (1 - unsafe_night_share) / effective_n)) end
+        case when not is_suppressed then greatest(
+                    0.0, unsafe_night_share
+                    - 1.959964 * sqrt(unsafe_night_share * (1 - unsafe_night_share) / effective_n)
+                )
+        end
             as unsafe_night_share_ci_low,
-        case when not is_suppressed then least(1.0, unsafe_night_share
-            + 1.959964 * sqrt(unsafe_night_share * (1 - unsafe_night_share) / effective_n)) end
+        case when not is_suppressed then least(
+                    1.0, unsafe_night_share
+                    + 1.959964 * sqrt(unsafe_night_share * (1 - unsafe_night_share) / effective_n)
+                )
+        end
             as unsafe_night_share_ci_high,
         case when not is_suppressed then mean_safe_night end as mean_safe_night,
         case when not is_suppressed then effective_n end as effective_n,
@@ -131,9 +140,9 @@ final as (
         unsafe_places_marked,
         unsafe_places_per_km2,
         case when not is_suppressed then
-            (unsafe_night_share - avg(unsafe_night_share) filter (where not is_suppressed) over w)
+                (unsafe_night_share - avg(unsafe_night_share) filter (where not is_suppressed) over w)
                 / nullif(stddev_samp(unsafe_night_share) filter (where not is_suppressed) over w, 0)
-            - (offences_per_1000 - avg(offences_per_1000) filter (where not is_suppressed) over w)
+                - (offences_per_1000 - avg(offences_per_1000) filter (where not is_suppressed) over w)
                 / nullif(stddev_samp(offences_per_1000) filter (where not is_suppressed) over w, 0)
         end as perception_gap_z
     from combined

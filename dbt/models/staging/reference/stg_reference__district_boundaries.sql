@@ -7,9 +7,9 @@ with source as (
 
 renamed as (
     select
-        cast(ID_DZIELNI as integer) as district_id,
-        NR_DZIELNI as district_no,
-        NAZWA as district_name,
+        cast(id_dzielni as integer) as district_id,
+        nr_dzielni as district_no,
+        nazwa as district_name,
         geom as boundary_geom
     from source
 ),

@@ -5,13 +5,13 @@
 with source as (
     select *
     from read_csv(
-        '{{ env_var("DBT_KSP_PLACES_PATH") }}',
-        header = true,
-        columns = {
-            'place_id': 'varchar', 'kind': 'varchar', 'name': 'varchar',
-            'district_id': 'integer', 'geometry_wkt': 'varchar'
-        }
-    )
+            '{{ env_var("DBT_KSP_PLACES_PATH") }}',
+            header = true,
+            columns = {
+                'place_id': 'varchar', 'kind': 'varchar', 'name': 'varchar',
+                'district_id': 'integer', 'geometry_wkt': 'varchar'
+            }
+        )
 ),
 
 renamed as (

@@ -4,11 +4,11 @@
 with source as (
     select *
     from read_csv(
-        '{{ env_var("DBT_KSP_REFERENCE_DIR") }}/gtfs/GTFS_KRK_*/stops.txt',
-        header = true,
-        all_varchar = true,
-        filename = true
-    )
+            '{{ env_var("DBT_KSP_REFERENCE_DIR") }}/gtfs/GTFS_KRK_*/stops.txt',
+            header = true,
+            all_varchar = true,
+            filename = true
+        )
 ),
 
 platforms as (

@@ -10,7 +10,10 @@
     point has fibre and power. Coverage rows: each site with each demand square within
     the 150 m coverage radius. -#}
 with demand as (
-    select *, st_point(easting_m, northing_m) as point_geom from {{ ref('int_relocation_demand') }}
+    select
+        *,
+        st_point(easting_m, northing_m) as point_geom
+    from {{ ref('int_relocation_demand') }}
 ),
 
 coverable as (
@@ -23,17 +26,25 @@ coverable as (
 ),
 
 candidates as (
-    select demand.demand_id as site_id, demand.easting_m, demand.northing_m, demand.point_geom,
-           demand.area_type, coverable.coverable_value
+    select
+        demand.demand_id as site_id,
+        demand.easting_m,
+        demand.northing_m,
+        demand.point_geom,
+        demand.area_type,
+        coverable.coverable_value
     from coverable
-    inner join demand on demand.demand_id = coverable.site_id
+    inner join demand on coverable.site_id = demand.demand_id
     where coverable.coverable_value > 0
-    order by coverable.coverable_value desc, demand.demand_id
+    order by coverable.coverable_value desc, demand.demand_id asc
     limit {{ var('relocation_candidates') }}
 ),
 
 decay as (
-    select distinct camera_point_version_id, remaining_effect_share, fade_evidence
+    select distinct
+        camera_point_version_id,
+        remaining_effect_share,
+        fade_evidence
     from {{ ref('mart_effect_decay') }}
 ),
 
@@ -48,7 +59,7 @@ cameras as (
         least(1.0, greatest(0.0, decay.remaining_effect_share)) as remaining_effect_share,
         decay.fade_evidence
     from {{ ref('dim_camera_point') }} as points
-    left join decay on decay.camera_point_version_id = points.camera_point_version_id
+    left join decay on points.camera_point_version_id = decay.camera_point_version_id
     where points.is_current and points.camera_kind in ('city_monitoring', 'multisensor')
 ),
 
@@ -59,13 +70,28 @@ access_points as (
 ),
 
 sites as (
-    select site_id, 'candidate' as site_kind, easting_m, northing_m, point_geom, false as has_register_infrastructure,
-           cast(null as date) as valid_from, cast(null as double) as remaining_effect_share,
-           cast(null as varchar) as fade_evidence
+    select
+        site_id,
+        'candidate' as site_kind,
+        easting_m,
+        northing_m,
+        point_geom,
+        false as has_register_infrastructure,
+        cast(null as date) as valid_from,
+        cast(null as double) as remaining_effect_share,
+        cast(null as varchar) as fade_evidence
     from candidates
     union all
-    select site_id, 'camera', easting_m, northing_m, point_geom, has_register_infrastructure,
-           valid_from, remaining_effect_share, fade_evidence
+    select
+        site_id,
+        'camera' as site_kind,
+        easting_m,
+        northing_m,
+        point_geom,
+        has_register_infrastructure,
+        valid_from,
+        remaining_effect_share,
+        fade_evidence
     from cameras
 ),
 
@@ -96,8 +122,8 @@ final as (
         sites.has_register_infrastructure or served.site_id is not null as has_infrastructure,
         coalesce(covering.covered_demand_ids, []) as covered_demand_ids
     from sites
-    left join served on served.site_id = sites.site_id
-    left join covering on covering.site_id = sites.site_id
+    left join served on sites.site_id = served.site_id
+    left join covering on sites.site_id = covering.site_id
 )
 
 select * from final

@@ -37,12 +37,18 @@ paired as (
         offences.occurred_date,
         st_distance(positions.point_geom, offences.point_geom) as distance_m
     from positions
-    inner join offences on st_dwithin(positions.point_geom, offences.point_geom, 1000)
+    inner join offences
+        on st_dwithin(positions.point_geom, offences.point_geom, {{ var('control_ring_outer_m') }})
 ),
 
 -- offences within 150 m of any camera position, ever: never control for another camera
 covered as (
-    select offence_id, count(*) as covering_positions from paired where distance_m <= 150 group by offence_id
+    select
+        offence_id,
+        count(*) as covering_positions
+    from paired
+    where distance_m <= {{ var('camera_radius_m') }}
+    group by offence_id
 ),
 
 final as (
@@ -51,7 +57,7 @@ final as (
         covered.offence_id is not null as is_in_any_coverage,
         coalesce(covered.covering_positions, 0) > 1 as is_in_shared_coverage
     from paired
-    left join covered on covered.offence_id = paired.offence_id
+    left join covered on paired.offence_id = covered.offence_id
 )
 
 select * from final

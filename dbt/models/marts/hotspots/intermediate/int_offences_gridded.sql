@@ -19,10 +19,12 @@ gridded as (
         offences.occurred_date,
         extract(year from offences.occurred_date)::integer as occurred_year,
         -- 0 = Monday 00:00 … 167 = Sunday 23:00, on the Warsaw wall clock
-        ((extract(isodow from timezone('Europe/Warsaw', offences.occurred_at)) - 1) * 24
-            + extract(hour from timezone('Europe/Warsaw', offences.occurred_at)))::integer as hour_of_week,
+        (
+            (extract(isodow from timezone('Europe/Warsaw', offences.occurred_at)) - 1) * 24
+            + extract(hour from timezone('Europe/Warsaw', offences.occurred_at))
+        )::integer as hour_of_week,
         'E' || floor(offences.easting_m / {{ size }})::integer
-            || 'N' || floor(offences.northing_m / {{ size }})::integer as cell_id
+        || 'N' || floor(offences.northing_m / {{ size }})::integer as cell_id
     from offences
     where offences.easting_m is not null and offences.northing_m is not null
 ),

@@ -13,11 +13,11 @@ with horizon as (
 
 recent as (
     select
-        offence_class,
-        floor(easting_m / {{ lattice }}) * {{ lattice }} + {{ lattice / 2 }} as easting_m,
-        floor(northing_m / {{ lattice }}) * {{ lattice }} + {{ lattice / 2 }} as northing_m
-    from {{ ref('fct_incident') }}, horizon
-    where easting_m is not null and occurred_date > horizon.last_day - interval 365 day
+        incidents.offence_class,
+        floor(incidents.easting_m / {{ lattice }}) * {{ lattice }} + {{ lattice / 2 }} as easting_m,
+        floor(incidents.northing_m / {{ lattice }}) * {{ lattice }} + {{ lattice / 2 }} as northing_m
+    from {{ ref('fct_incident') }} as incidents, horizon
+    where incidents.easting_m is not null and incidents.occurred_date > horizon.last_day - interval 365 day
 ),
 
 squares as (
@@ -32,26 +32,44 @@ squares as (
 ),
 
 located as (
-    select distinct demand_id, easting_m, northing_m, st_point(easting_m, northing_m) as point_geom
+    select distinct
+        demand_id,
+        easting_m,
+        northing_m,
+        st_point(easting_m, northing_m) as point_geom
     from squares
 ),
 
 places as (
-    select poi_kind, st_geomfromtext(geometry_wkt_epsg2180) as poi_geom
+    select
+        poi_kind,
+        st_geomfromtext(geometry_wkt_epsg2180) as poi_geom
     from {{ ref('dim_poi') }}
 ),
 
 near as (
     select
         located.demand_id,
-        count(*) filter (where places.poi_kind in ('transfer_node', 'loop')
-                         and st_distance(located.point_geom, places.poi_geom) <= 250) as transit_nodes_250m,
-        count(*) filter (where places.poi_kind in ('transfer_node', 'loop')
-                         and st_distance(located.point_geom, places.poi_geom) <= 300) as transit_nodes_300m,
-        count(*) filter (where places.poi_kind = 'commercial'
-                         and st_distance(located.point_geom, places.poi_geom) <= 300) as commercial_streets_300m,
-        count(*) filter (where places.poi_kind in ('school', 'kindergarten', 'playground')
-                         and st_distance(located.point_geom, places.poi_geom) <= 300) as children_places_300m
+        count(
+            *) filter (
+            where places.poi_kind in ('transfer_node', 'loop')
+            and st_distance(located.point_geom, places.poi_geom) <= 250
+        ) as transit_nodes_250m,
+        count(
+            *) filter (
+            where places.poi_kind in ('transfer_node', 'loop')
+            and st_distance(located.point_geom, places.poi_geom) <= 300
+        ) as transit_nodes_300m,
+        count(
+            *) filter (
+            where places.poi_kind = 'commercial'
+            and st_distance(located.point_geom, places.poi_geom) <= 300
+        ) as commercial_streets_300m,
+        count(
+            *) filter (
+            where places.poi_kind in ('school', 'kindergarten', 'playground')
+            and st_distance(located.point_geom, places.poi_geom) <= 300
+        ) as children_places_300m
     from located
     inner join places on st_dwithin(located.point_geom, places.poi_geom, 500)
     group by located.demand_id
@@ -67,11 +85,14 @@ typed as (
         coalesce(near.children_places_300m, 0) > 0 as is_near_children_places,
         coalesce(near.transit_nodes_300m, 0) > 0 as is_near_transit_node
     from located
-    left join near on near.demand_id = located.demand_id
+    left join near on located.demand_id = near.demand_id
 ),
 
 effects as (
-    select area_type, offence_class, greatest(0, 1 - rate_ratio) as prevented_share
+    select
+        area_type,
+        offence_class,
+        greatest(0, 1 - rate_ratio) as prevented_share
     from {{ ref('mart_camera_effect_by_area') }}
     where rate_ratio_ci_high < 1
 ),
@@ -82,8 +103,8 @@ valued as (
         sum(squares.offences_last_year) as offences_last_year,
         sum(squares.offences_last_year * coalesce(effects.prevented_share, 0)) as preventable_per_year
     from typed
-    inner join squares on squares.demand_id = typed.demand_id
-    left join effects on effects.area_type = typed.area_type and effects.offence_class = squares.offence_class
+    inner join squares on typed.demand_id = squares.demand_id
+    left join effects on typed.area_type = effects.area_type and squares.offence_class = effects.offence_class
     group by typed.demand_id
 ),
 
@@ -98,10 +119,10 @@ final as (
         valued.offences_last_year,
         valued.preventable_per_year,
         valued.preventable_per_year
-            * (1 + 0.5 * typed.is_near_children_places::integer + 0.5 * typed.is_near_transit_node::integer)
+        * (1 + 0.5 * typed.is_near_children_places::integer + 0.5 * typed.is_near_transit_node::integer)
             as weighted_value
     from typed
-    inner join valued on valued.demand_id = typed.demand_id
+    inner join valued on typed.demand_id = valued.demand_id
 )
 
 select * from final

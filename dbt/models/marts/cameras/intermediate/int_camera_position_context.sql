@@ -60,7 +60,7 @@ final as (
         {{ area_type('counted.transit_nodes_250m', 'counted.commercial_streets_300m', 'positions.point_geom') }}
             as area_type
     from positions
-    left join counted on counted.camera_point_version_id = positions.camera_point_version_id
+    left join counted on positions.camera_point_version_id = counted.camera_point_version_id
 )
 
 select * from final
