@@ -56,7 +56,12 @@ cameras as (
         st_point(points.easting_m, points.northing_m) as point_geom,
         points.valid_from,
         points.has_fibre and points.has_power as has_register_infrastructure,
-        least(1.0, greatest(0.0, decay.remaining_effect_share)) as remaining_effect_share,
+        -- null stays null (unmeasured: the optimiser estimates it from the camera's age);
+        -- DuckDB's greatest() skips nulls, so greatest(0, null) would read as "0 % left, measured"
+        case
+            when decay.remaining_effect_share is not null
+                then least(1.0, greatest(0.0, decay.remaining_effect_share))
+        end as remaining_effect_share,
         decay.fade_evidence
     from {{ ref('dim_camera_point') }} as points
     left join decay on points.camera_point_version_id = decay.camera_point_version_id

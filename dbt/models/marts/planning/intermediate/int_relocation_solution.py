@@ -98,8 +98,10 @@ def plan(demand: pd.DataFrame, sites: pd.DataFrame, decay: pd.DataFrame, horizon
     value = dict(zip(demand["demand_id"], demand["weighted_value"].astype(float), strict=True))
     plain = dict(zip(demand["demand_id"], demand["preventable_per_year"].astype(float), strict=True))
 
-    cands = sites[sites["site_kind"] == "candidate"].reset_index(drop=True)
-    cams = sites[sites["site_kind"] == "camera"].reset_index(drop=True)
+    # sorted: the solver's choice among tied sites then depends on the sites, not on the order
+    # a query returned them in (the plan was different from one build to the next)
+    cands = sites[sites["site_kind"] == "candidate"].sort_values("site_id").reset_index(drop=True)
+    cams = sites[sites["site_kind"] == "camera"].sort_values("site_id").reset_index(drop=True)
     shares, bases, half_life = camera_remaining(cams, decay, horizon)
     cams["r"] = shares
     cams["r_basis"] = bases
