@@ -4,9 +4,11 @@
 **What:** twice a year, checks that the resident safety survey's wave has landed
 (`ankieta_YYYY_wiosna` by mid-July, `ankieta_YYYY_jesien` by mid-January). A late wave
 fails the task, which retries and then mails the data-engineering address. When the
-wave is there, writes the per-wave report (perceived against recorded safety by
-district, from `marts.mart_district_safety`, cells under 10 respondents suppressed)
-to `reports/survey/<wave>/` and mails it to the security department.
+wave is there, writes the per-wave report in Polish (feeling unsafe at night by
+district with intervals, perceived against recorded safety, places marked as
+dangerous; from `marts.mart_district_safety`, districts under 10 respondents
+suppressed) to `reports/survey/<wave>/` and mails it, PDF attached, to the security
+department.
 
 **Triggered by:** the calendar, 15 January and 15 July at 08:00 Europe/Warsaw.
 
@@ -33,14 +35,13 @@ def check_survey_wave():
         return wave
 
     @task
-    def write_wave_report(wave: str) -> str:
-        from orchestration.alerts import send_mail
+    def write_wave_report(wave: str, run_id=None) -> str:
+        from orchestration.alerts import send_report
         from serving.reports import survey_wave_report
 
         cfg = settings()
-        path = survey_wave_report(cfg, wave)
-        send_mail(cfg.report_email, f"[KSP] Survey wave {wave}: perceived and recorded safety",
-                  (path / "report.html").read_text(), [str(path / "districts.csv")])
+        path = survey_wave_report(cfg, wave, run_id=run_id)
+        send_report(cfg.report_email, path, f"[KSP] Badanie poczucia bezpieczeństwa – fala {wave}")
         return str(path)
 
     write_wave_report(expect_wave())

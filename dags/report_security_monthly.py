@@ -1,11 +1,13 @@
 """
 ### Monthly report for the Security Department
 
-**What:** the previous calendar month from the published warehouse: offences near each
-camera point before and after installation, City Guard interventions from camera
-observation by category, SOS alerts by classification. Written to
-`reports/monthly/YYYY-MM/` (HTML and CSV, swapped in atomically) and mailed to the
-Security Department. Re-running a month rewrites the same report, so
+**What:** the previous calendar month from the published warehouse, in Polish: key
+figures against the same month a year earlier, interventions over 24 months, a map of
+Kraków (cameras, hot spots, recommended moves), the camera effect by kind of place,
+faded cameras, displacement, costs and an appendix on methods (docs/reports.md).
+Written to `reports/monthly/YYYY-MM/` (PDF, HTML, figures, CSV, `meta.json` with the
+run and build ids; swapped in atomically) and mailed to the Security Department with
+the PDF attached. Re-running a month rewrites the same report, so
 `airflow backfill create --dag-id report_security_monthly --from-date ... --to-date ...`
 regenerates history safely.
 
@@ -25,18 +27,18 @@ from orchestration.dag_builders import calendar_dag
               tags=["report", "security-department"], max_active_runs=2)
 def report_security_monthly():
     @task
-    def write_monthly_report(logical_date=None) -> str:
+    def write_monthly_report(logical_date=None, run_id=None) -> str:
         from datetime import date
 
-        from orchestration.alerts import send_mail
+        from orchestration.alerts import send_report
         from orchestration.calendar import previous_month
+        from serving.polish import month_name
         from serving.reports import monthly_report
 
         cfg = settings()
         month = date.fromisoformat(previous_month(logical_date.date()) + "-01")
-        path = monthly_report(cfg, month)
-        send_mail(cfg.report_email, f"[KSP] Monitoring wizyjny – raport {month:%Y-%m}",
-                  (path / "report.html").read_text(), sorted(str(p) for p in path.glob("*.csv")))
+        path = monthly_report(cfg, month, run_id=run_id)
+        send_report(cfg.report_email, path, f"[KSP] Monitoring wizyjny – raport miesięczny, {month_name(month)}")
         return str(path)
 
     write_monthly_report()

@@ -2,8 +2,10 @@
 ### SOS duty summary
 
 **What:** after each published build, summarises the SOS-point alerts landed since the
-last summary (`reports/duty/latest/`), threats to health or life first, and mails the
-duty officer when there is a new `confirmed_health_life` alert. Streamed SOS events
+last summary, threats to health or life first, in Polish and readable on a phone; each
+summary is kept (`reports/duty/<published time>_<build>/`, listed in
+`reports/duty/index.html`), and the duty officer is mailed when there is a new
+`confirmed_health_life` alert. Streamed SOS events
 (Redis or REST) reach it within minutes of the press.
 
 **Triggered by:** the `published_warehouse` asset (every successful build).
@@ -31,16 +33,16 @@ from orchestration.dag_builders import START, default_args
 )
 def report_sos_duty():
     @task
-    def summarise_new_alerts() -> dict:
-        from orchestration.alerts import send_mail
+    def summarise_new_alerts(run_id=None) -> dict:
+        from orchestration.alerts import send_report
         from serving.reports import commit_duty_mark, sos_duty_summary
 
         cfg = settings()
-        path, threats, mark = sos_duty_summary(cfg)
+        path, threats, mark = sos_duty_summary(cfg, run_id=run_id)
         if threats:
             points = ", ".join(sorted({t["point_id"] for t in threats}))
-            send_mail(cfg.report_email, f"[KSP] SOS: {len(threats)} new alert(s), threat to health or life ({points})",
-                      (path / "report.html").read_text())
+            send_report(cfg.report_email, path,
+                        f"[KSP] SOS: zagrożenie zdrowia lub życia – {len(threats)} nowe alarmy ({points})")
         commit_duty_mark(cfg, mark)
         return {"report": str(path), "threats": len(threats)}
 

@@ -269,6 +269,28 @@ def clear_quarantined_values(con: duckdb.DuckDBPyConnection, cutoff: datetime) -
     return int(cleared[0]) if cleared else 0
 
 
+# --------------------------------------------------------------------------- publication
+
+
+def copy_delivery_record(con: duckdb.DuckDBPyConnection, ledger_alias: str, schema: str = "meta") -> None:
+    """Copy what the reports say about deliveries into ``<schema>`` of the connection's
+    database, from the ledger attached as ``ledger_alias``: one row per delivery (source,
+    file, period, status, rule, row counts, times, whether current) and the quarantined
+    rows counted per delivery and rule. Rule names and counts only: no message and no
+    raw value, which may hold what a scrubber missed."""
+    con.execute(f"""
+        create table {schema}.deliveries as
+        select l.delivery_id, l.source, l.file_name, l.period_key, l.revision, l.status, l.rule,
+               l.rows_read, l.rows_loaded, l.rows_rejected, l.received_at, l.finished_at,
+               c.delivery_id is not null as is_current
+        from {ledger_alias}.ops.load_ledger as l
+        left join {ledger_alias}.ops.current_deliveries as c using (delivery_id)""")
+    con.execute(f"""
+        create table {schema}.quarantined_rules as
+        select delivery_id, source, rule, column_name, count(*)::integer as rows
+        from {ledger_alias}.ops.quarantine group by all""")
+
+
 # --------------------------------------------------------------------------- status
 
 

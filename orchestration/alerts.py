@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from ingestion.config import settings
@@ -44,6 +45,12 @@ def send_mail(to: str, subject: str, body_html: str, files: Sequence[str] = ()) 
                              files=list(files))
     log.info("mailed %r to %s", subject, to)
     return True
+
+
+def send_report(to: str, folder: Path | str, subject: str) -> bool:
+    """Mail a rendered report: its HTML in the body, its PDF attached (serving.render)."""
+    folder = Path(folder)
+    return send_mail(to, subject, (folder / "raport.html").read_text(encoding="utf-8"), [str(folder / "raport.pdf")])
 
 
 def notify_failure(context: dict[str, Any]) -> None:

@@ -86,6 +86,34 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    """Render a report again from the published warehouse (or the version --published names)."""
+    from datetime import date
+
+    from serving import reports
+
+    cfg = settings()
+    published = Path(args.published).resolve() if args.published else None
+    out = Path(args.out).resolve() / (args.period or args.wave or "duty") if args.out else None
+    try:
+        if args.kind == "monthly":
+            if not args.period:
+                raise SystemExit("ksp report monthly needs --period YYYY-MM")
+            path = reports.monthly_report(cfg, date.fromisoformat(args.period + "-01"), published=published, out=out)
+        elif args.kind == "survey":
+            if not args.wave:
+                raise SystemExit("ksp report survey needs --wave YYYYW or YYYYJ (e.g. 2025W)")
+            path = reports.survey_wave_report(cfg, args.wave, published=published, out=out)
+        else:
+            path, threats, _mark = reports.sos_duty_summary(cfg)
+            print(f"{len(threats)} new threat-to-life alert(s); the duty mark is not moved (the DAG moves it)")
+    except (reports.WarehouseNotPublished, LookupError) as e:
+        print(e, file=sys.stderr)
+        return 1
+    print(f"report: {path / 'raport.pdf'}\n        {path / 'raport.html'}")
+    return 0
+
+
 def _manifest(args: argparse.Namespace) -> int:
     from warehouse.dbt import write_manifest
 
@@ -148,6 +176,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--top", type=int, default=20, help="cells per hour of the week (by rank)")
     p.add_argument("--hour", type=int, help="only this hour of the week (0 = Monday 00:00)")
     p.set_defaults(func=_export)
+
+    p = sub.add_parser("report", help="render a report (Polish PDF and HTML) again, for any past period")
+    p.add_argument("kind", choices=["monthly", "survey", "duty"])
+    p.add_argument("--period", help="monthly: the month, YYYY-MM")
+    p.add_argument("--wave", help="survey: the wave, e.g. 2025W (spring) or 2025J (autumn)")
+    p.add_argument("--out", help="write into DIR/<period> instead of the reports folder")
+    p.add_argument("--published", help="the published warehouse file to read (default: the current one)")
+    p.set_defaults(func=_report)
 
     p = sub.add_parser("manifest", help="dbt parse into the manifest the build plan reads")
     p.add_argument("--force", action="store_true", help="even if it is newer than every dbt file")

@@ -6,7 +6,9 @@ once when it is first imported.
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.config import Settings, settings
+from tests.mail import Mailbox
 
 _SESSION = Path(tempfile.mkdtemp(prefix="ksp-tests-"))
 REPO = Path(__file__).resolve().parent.parent
@@ -118,6 +121,26 @@ def postgres_metadata_db() -> Iterator[str]:
     finally:
         admin.cursor().execute(f'drop database if exists "{name}" with (force)')
         admin.close()
+
+
+@pytest.fixture
+def smtp_server(monkeypatch: pytest.MonkeyPatch):
+    """A real SMTP server on localhost, wired in as Airflow's ``smtp_default`` connection."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    handler = Mailbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
+        "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10, "retry_limit": 1}}))
+    try:
+        yield handler
+    finally:
+        controller.stop()
 
 
 # The two embedded-Airflow files run one after the other on one worker (each starts a

@@ -6,6 +6,7 @@ import os
 import shutil
 from datetime import UTC, datetime
 
+from ingestion import ledger
 from ingestion.config import Settings
 from ingestion.duck import connect
 
@@ -18,7 +19,8 @@ def publish(cfg: Settings, build_id: str) -> datetime:
     Readers open ``published/ksp.duckdb`` read-only; a rename replaces it in one step,
     so a reader sees the old or the new warehouse, never a half-built one, and an
     open reader keeps its old copy until it closes. Only marts are published: staging
-    and intermediate layers stay with the data engineers.
+    and intermediate layers stay with the data engineers; beside them, ``meta`` holds the
+    build's id and time and the deliveries' record (status, rules, counts) for reports.
     """
     target = cfg.published_path
     tmp = target.with_name(f".{target.name}.{build_id}.tmp")
@@ -37,6 +39,10 @@ def publish(cfg: Settings, build_id: str) -> datetime:
         con.execute("create schema if not exists meta")
         con.execute("create table meta.build_info as select ? as build_id, ? as published_at",
                     [build_id, now])
+        # what the reports say about deliveries (refused, quarantined): readers open this file only
+        con.execute(f"attach '{cfg.ledger_path}' as ledger (read_only)")
+        ledger.copy_delivery_record(con, "ledger")
+        con.execute("detach ledger")
         con.execute("detach wh")
         con.execute("checkpoint")
     finally:

@@ -30,7 +30,7 @@ import pytest
 from tests.builders import police_csv
 from tests.integration.test_end_to_end import CAMERAS, EXPECTED
 from tests.integration.test_end_to_end import _deliver as deliver_hand_fixture
-from tests.integration.test_operations import _Inbox
+from tests.mail import Mailbox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("embedded_airflow")]
 REDIS_URL = os.environ.get("KSP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -44,14 +44,14 @@ def _free_port() -> int:
 
 @pytest.fixture
 def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-             postgres_metadata_db: str) -> Iterator[tuple[object, _Inbox, dict[str, str]]]:
+             postgres_metadata_db: str) -> Iterator[tuple[object, Mailbox, dict[str, str]]]:
     """Airflow standalone on a fresh home, Redis events on, mail to a real local SMTP server."""
     import redis
     from aiosmtpd.controller import Controller
 
     redis.Redis.from_url(REDIS_URL).ping()  # no Redis here is a failure, not a skip
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP line
-    mail = _Inbox()
+    mail = Mailbox()
     smtp = Controller(mail, hostname="127.0.0.1", port=_free_port())
     smtp.start()
     for key in [k for k in os.environ if k.startswith("AIRFLOW")]:

@@ -4,10 +4,6 @@ SMTP server on localhost, and the retention purge on a real ledger."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-import socket
-from email import message_from_bytes
-from email.header import decode_header, make_header
 from pathlib import Path
 
 import duckdb
@@ -16,44 +12,10 @@ import pytest
 from ingestion.config import Settings
 from ingestion.landing import ingest
 from tests.builders import police_csv, police_rows
+from tests.mail import Mailbox
 
 pytestmark = pytest.mark.integration
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-
-
-class _Inbox:
-    """aiosmtpd handler that keeps every message it is given."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict[str, object]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        msg = message_from_bytes(envelope.content)
-        body = "".join(part.get_payload(decode=True).decode("utf-8", "replace")
-                       for part in msg.walk() if part.get_content_type() == "text/html")
-        self.messages.append({"to": envelope.rcpt_tos, "from": envelope.mail_from,
-                              "subject": str(make_header(decode_header(msg["Subject"]))), "body": body})
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server(monkeypatch: pytest.MonkeyPatch):
-    """A real SMTP server on localhost, wired in as Airflow's ``smtp_default`` connection."""
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    handler = _Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
-        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
-        "extra": {"disable_ssl": True, "disable_tls": True, "timeout": 10, "retry_limit": 1}}))
-    try:
-        yield handler
-    finally:
-        controller.stop()
 
 
 def _dag(file: str, dag_id: str):
@@ -64,7 +26,7 @@ def _dag(file: str, dag_id: str):
     return bag.dags[dag_id]
 
 
-def test_a_missed_deadline_is_retried_then_mailed(cfg: Settings, airflow_db: Path, smtp_server: _Inbox,
+def test_a_missed_deadline_is_retried_then_mailed(cfg: Settings, airflow_db: Path, smtp_server: Mailbox,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KSP_ALERT_EMAIL", "dyzur-danych@krakow.test")
     # March's extracts landed, April's did not: the check on 10 May must fail
