@@ -15,7 +15,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test stop lint sql-fix format setup clean
+.PHONY: help demo test stop lint sql-fix format setup clean system-packages
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ SQLFLUFF := DBT_KSP_REFERENCE_DIR=dbt/reference DBT_KSP_PLACES_PATH=places.csv \
 	DBT_SEND_ANONYMOUS_USAGE_STATS=false $(VENV)/bin/sqlfluff
 SQL_PATHS := dbt/models dbt/macros dbt/tests
 
-test: lint $(MANIFEST) ## the lint (ruff, sqlfluff), then every test (unit, DAG integrity, integration, end to end)
+test: lint $(MANIFEST) system-packages ## the lint (ruff, sqlfluff), then every test (unit, DAG integrity, integration, end to end)
 	# two workers: the embedded-Airflow tests (one after the other, mostly waiting on the
 	# scheduler) on one, the city-scale validity run and the rest on the other (tests/conftest.py)
 	$(VENV)/bin/pytest -n 2 --dist loadgroup --no-loadscope-reorder -rfEP
@@ -48,6 +48,10 @@ sql-fix: $(STAMP) ## sqlfluff fix on the dbt SQL (check the diff, then rebuild)
 
 format: $(STAMP) ## ruff format
 	$(VENV)/bin/ruff format .
+
+system-packages: ## Debian tools the report tests read PDFs with (poppler-utils), installed once
+	@command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null && command -v pdfimages >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq poppler-utils; }
 
 clean: ## remove the local data root (./data) and dbt's target
 	rm -rf data dbt/target dbt/logs
