@@ -20,9 +20,9 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-setup: $(STAMP) $(MANIFEST) ## create .venv from uv.lock and parse the dbt project (again only on changes)
+setup: $(STAMP) $(MANIFEST) $(NODE_MODULES) ## create .venv from uv.lock and parse the dbt project (again only on changes)
 
-demo: $(STAMP) $(MANIFEST) ## run Airflow on a simulated Kraków's deliveries until Ctrl-C or `make stop`
+demo: $(STAMP) $(MANIFEST) $(NODE_MODULES) ## run Airflow on a simulated Kraków's deliveries until Ctrl-C or `make stop`
 	$(VENV)/bin/ksp demo
 
 stop: ## stop the demo's Airflow (from another shell)
@@ -34,7 +34,7 @@ SQLFLUFF := DBT_KSP_REFERENCE_DIR=dbt/reference DBT_KSP_PLACES_PATH=places.csv \
 	DBT_SEND_ANONYMOUS_USAGE_STATS=false $(VENV)/bin/sqlfluff
 SQL_PATHS := dbt/models dbt/macros dbt/tests
 
-test: lint $(MANIFEST) system-packages ## the lint (ruff, sqlfluff), then every test (unit, DAG integrity, integration, end to end)
+test: lint $(MANIFEST) $(NODE_MODULES) system-packages ## the lint (ruff, sqlfluff), then every test (unit, DAG integrity, integration, end to end)
 	# two workers: the embedded-Airflow tests (one after the other, mostly waiting on the
 	# scheduler) on one, the city-scale validity run and the rest on the other (tests/conftest.py)
 	$(VENV)/bin/pytest -n 2 --dist loadgroup --no-loadscope-reorder -rfEP
@@ -49,9 +49,15 @@ sql-fix: $(STAMP) ## sqlfluff fix on the dbt SQL (check the diff, then rebuild)
 format: $(STAMP) ## ruff format
 	$(VENV)/bin/ruff format .
 
-system-packages: ## Debian tools the report tests read PDFs with (poppler-utils), installed once
-	@command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null && command -v pdfimages >/dev/null || \
-		{ apt-get update -qq && apt-get install -y -qq poppler-utils; }
+system-packages: ## Debian tools the tests read PDFs (poppler-utils) and open the map page (chromium) with
+	@command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null && command -v pdfimages >/dev/null && \
+		command -v chromium >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends poppler-utils chromium; }
+
+# the map page's library (Leaflet), installed from npm and inlined into every page
+NODE_MODULES := node_modules/.package-lock.json
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 clean: ## remove the local data root (./data) and dbt's target
 	rm -rf data dbt/target dbt/logs

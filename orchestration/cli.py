@@ -114,6 +114,14 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _map(args: argparse.Namespace) -> int:
+    from serving.map_page import write_map_page
+
+    page = write_map_page(settings(), Path(args.out).resolve() if args.out else None, patrol_top=args.top)
+    print(f"map page: {page} ({page.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
 def _manifest(args: argparse.Namespace) -> int:
     from warehouse.dbt import write_manifest
 
@@ -184,6 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="write into DIR/<period> instead of the reports folder")
     p.add_argument("--published", help="the published warehouse file to read (default: the current one)")
     p.set_defaults(func=_report)
+
+    p = sub.add_parser("map", help="write the Safety Map page (self-contained HTML) of the published build")
+    p.add_argument("--out", help="folder for <build_id>/mapa.html and index.html (default: reports/map)")
+    p.add_argument("--top", type=int, default=20, help="patrol cells per hour of the week")
+    p.set_defaults(func=_map)
 
     p = sub.add_parser("manifest", help="dbt parse into the manifest the build plan reads")
     p.add_argument("--force", action="store_true", help="even if it is newer than every dbt file")

@@ -17,10 +17,11 @@ SCHEDULED = {
     "check_source_freshness", "check_monthly_extracts", "check_survey_wave", "sync_camera_inventory",
     "report_security_monthly", "purge_personal_data",
 }
-ALL_DAGS = ({f"ingest_{s}" for s in SOURCE_NAMES} | {"build_warehouse", "report_sos_duty", "replay_delivery"}
+ALL_DAGS = ({f"ingest_{s}" for s in SOURCE_NAMES}
+            | {"build_warehouse", "report_sos_duty", "write_safety_map", "replay_delivery"}
             | SCHEDULED)
 # tasks that only read the published file (replaced by rename, never written in place)
-READ_PUBLISHED_ONLY = {"write_monthly_report", "write_wave_report", "summarise_new_alerts"}
+READ_PUBLISHED_ONLY = {"write_monthly_report", "write_wave_report", "summarise_new_alerts", "write_map"}
 
 
 @pytest.fixture(scope="module")
