@@ -14,23 +14,13 @@ summary is kept (`reports/duty/<published time>_<build>/`, listed in
 City Guard's monitoring centre reads it.
 """
 
-from airflow.sdk import dag, task
+from airflow.sdk import task
 
 from ingestion.config import settings
-from orchestration.assets import published_asset
-from orchestration.dag_builders import START, default_args
+from orchestration.dag_builders import after_publish_dag
 
 
-@dag(
-    dag_id="report_sos_duty",
-    schedule=[published_asset(settings())],
-    start_date=START,
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(settings()),
-    tags=["report", "sos", "duty"],
-    doc_md=__doc__,
-)
+@after_publish_dag("report_sos_duty", __doc__, tags=["report", "sos", "duty"])
 def report_sos_duty():
     @task
     def summarise_new_alerts(run_id=None) -> dict:

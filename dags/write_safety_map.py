@@ -12,23 +12,13 @@ server and no web tiles: the page opens from disk (docs/map.md).
 **Ask:** the data-engineering team (owner `data-engineering`).
 """
 
-from airflow.sdk import dag, task
+from airflow.sdk import task
 
 from ingestion.config import settings
-from orchestration.assets import published_asset
-from orchestration.dag_builders import START, default_args
+from orchestration.dag_builders import after_publish_dag
 
 
-@dag(
-    dag_id="write_safety_map",
-    schedule=[published_asset(settings())],
-    start_date=START,
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(settings()),
-    tags=["report", "map"],
-    doc_md=__doc__,
-)
+@after_publish_dag("write_safety_map", __doc__, tags=["report", "map"])
 def write_safety_map():
     @task
     def write_map() -> str:

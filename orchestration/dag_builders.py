@@ -61,6 +61,23 @@ def calendar_dag(dag_id: str, cron: str, doc_md: str | None, *, tags: Sequence[s
     )
 
 
+def after_publish_dag(dag_id: str, doc_md: str | None, *, tags: Sequence[str]
+                      ) -> Callable[[Callable[..., None]], Callable[..., DAG]]:
+    """The ``@dag`` of a DAG that runs after every published build (the duty summary,
+    the map page): scheduled on ``published_warehouse``, one run at a time."""
+    cfg = settings()
+    return dag(
+        dag_id=dag_id,
+        schedule=[published_asset(cfg)],
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=default_args(cfg),
+        tags=list(tags),
+        doc_md=doc_md,
+    )
+
+
 def ingest_dag(source: str, doc_md: str) -> DAG:
     """``ingest_<source>``: runs when a delivery lands in ``inbox/<source>/`` or is announced."""
     cfg = settings()
