@@ -13,6 +13,8 @@ A landed replay updates `landed_<source>`, so the warehouse rebuilds.
 **Ask:** the data-engineering team (owner `data-engineering`).
 """
 
+import logging
+
 from airflow.sdk import AssetAlias, Param, dag, task
 
 from ingestion.config import settings
@@ -20,6 +22,7 @@ from orchestration.assets import SOURCE_NAMES, WRITER_POOL, landed_asset
 from orchestration.dag_builders import START, default_args
 
 cfg = settings()
+log = logging.getLogger(__name__)
 
 
 @dag(
@@ -45,9 +48,11 @@ def replay_delivery():
         from airflow.sdk.exceptions import AirflowSkipException
 
         from ingestion.landing import replay as run_replay
+        from ingestion.logs import log_results
 
         results = run_replay(settings(), source=params["source"], file_name=params["file_name"] or None,
                              include_quarantined=params["include_quarantined"])
+        log_results(results, log)
         if not any(r.status == "loaded" for r in results):
             raise AirflowSkipException(f"nothing replayed and loaded for {params}")
         outlet_events[AssetAlias("replayed_landing")].add(landed_asset(settings(), params["source"]))

@@ -119,8 +119,6 @@ def ingest(cfg: Settings, sources: list[str] | None = None, *,
                 publish_data_docs(cfg.gx_root)
     finally:
         con.close()
-    for r in results:
-        log.info(r.line())
     return results
 
 

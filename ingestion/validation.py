@@ -8,7 +8,12 @@ batch of files (GX's per-run cost would otherwise dominate small daily files); f
 rules run per file. GX validates pandas batches in memory (its SQL path through
 duckdb-engine is broken upstream); dbt tests guard the warehouse afterwards.
 Results are stored in a file context under the data root (``gx/``) and rendered as
-Data Docs that a data engineer can open.
+Data Docs that a data engineer can open, offline too (``ingestion/data_docs.py``).
+
+GX logs at INFO from its import on (two hundred "Skipping registering function" lines
+of its API-docs registry, "Multiple declarations of metric" of its metric registry):
+:func:`_quiet_gx` raises its loggers to WARNING, here and only here, before GX is
+first imported and again after (one GX module sets its own logger to INFO on import).
 """
 
 from __future__ import annotations
@@ -25,6 +30,19 @@ import pandas as pd
 from ingestion.core import Parsed, RefusedDelivery, Reject
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+GX_LOGGER = "great_expectations"
+
+
+def _quiet_gx() -> None:
+    """Great Expectations' warnings and errors only, whatever the root logger's level."""
+    logging.getLogger(GX_LOGGER).setLevel(logging.WARNING)
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if (name.startswith(GX_LOGGER + ".") and isinstance(logger, logging.Logger)
+                and logging.NOTSET < logger.level < logging.WARNING):
+            logger.setLevel(logging.NOTSET)  # inherit WARNING from "great_expectations"
+
+
+_quiet_gx()  # before the first `import great_expectations` (its registries log at import)
 
 
 def load_suite_dict(expectations_dir: Path, source: str) -> dict[str, Any]:
@@ -63,7 +81,7 @@ def _context(gx_root: str) -> Any:
     """A file-backed GX context under the data root: suites, results and Data Docs live there."""
     import great_expectations as gx
 
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    _quiet_gx()
     ctx = gx.get_context(mode="file", project_root_dir=gx_root)
     ctx.variables.progress_bars = {"globally": False}
     ctx.variables.save()
@@ -74,6 +92,7 @@ def _context(gx_root: str) -> Any:
 def _ephemeral() -> Any:
     import great_expectations as gx
 
+    _quiet_gx()
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = {"globally": False}
     return ctx
@@ -106,9 +125,17 @@ def data_docs_index(gx_root: Path) -> Path:
 
 
 def publish_data_docs(gx_root: Path) -> Path:
-    """Render the stored validation results as the Data Docs site (HTML) and return its index."""
+    """Render the stored validation results as the Data Docs site (HTML) and return its index.
+
+    The site needs no network: the scripts and stylesheets GX takes from CDNs are served
+    from the site folder (:func:`ingestion.data_docs.make_offline`).
+    """
+    from ingestion.data_docs import make_offline
+
     _context(str(gx_root)).build_data_docs()
-    return data_docs_index(gx_root)
+    index = data_docs_index(gx_root)
+    make_offline(index.parent)
+    return index
 
 
 def validate_file_rules(parsed: Parsed, *, source: str, file: str, expectations_dir: Path) -> None:

@@ -102,14 +102,14 @@ def ingest_dag(source: str, doc_md: str) -> DAG:
 
             from ingestion import announce
             from ingestion.landing import ingest
+            from ingestion.logs import log_results
 
             c = settings()
             extras = [e.extra for asset in (triggering_asset_events or {}) for e in triggering_asset_events[asset]]
             for path in announce.accept(c, source, extras):
                 log.info("announced delivery claimed: %s", path)
             results = ingest(c, [source])
-            for r in results:
-                (log.error if r.status == "refused" else log.info)("%s", r.line())
+            log_results(results, log)
             if not any(r.status == "loaded" for r in results):
                 raise AirflowSkipException("no new rows landed: nothing for dbt to rebuild")
             return [r.as_dict() for r in results]
