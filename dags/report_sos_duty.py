@@ -31,8 +31,10 @@ def report_sos_duty():
         path, threats, mark = sos_duty_summary(cfg, run_id=run_id)
         if threats:
             points = ", ".join(sorted({t["point_id"] for t in threats}))
-            send_report(cfg.report_email, path,
-                        f"[KSP] SOS: zagrożenie zdrowia lub życia – {len(threats)} nowe alarmy ({points})")
+            from serving.polish import plural
+
+            alerts = plural(len(threats), "nowy alarm", "nowe alarmy", "nowych alarmów")
+            send_report(cfg.report_email, path, f"[KSP] SOS: zagrożenie zdrowia lub życia – {alerts} ({points})")
         commit_duty_mark(cfg, mark)
         return {"report": str(path), "threats": len(threats)}
 

@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -190,7 +191,8 @@ def test_file_rest_and_redis_each_reach_the_published_marts(platform, tmp_path: 
     timings["Redis message → duty mail"] = time.monotonic() - t0
     assert duty["to"] == ["dyzurny@krakow.test"] and "SOS-07" in duty["subject"]
     assert "SOS-E2E-0001" in duty["body"] and "nieprzytomny" not in duty["body"]  # no free text leaves staging
-    assert (cfg.reports_dir / "duty" / "latest" / "report.html").exists()
+    assert list((cfg.reports_dir / "duty").glob("*/raport.html")), "no duty summary kept"
+    assert "raport.html" in (cfg.reports_dir / "duty" / "index.html").read_text(encoding="utf-8")
 
     # 4. backfill the monthly report over past months, twice: the same reports
     airflow = str(Path(sys.executable).parent / "airflow")
@@ -210,17 +212,21 @@ def test_file_rest_and_redis_each_reach_the_published_marts(platform, tmp_path: 
         states = _metadata(env, "select state from dag_run where dag_id = 'report_security_monthly' "
                                 "and run_type = 'backfill'")
         assert [s for (s,) in states] == ["success"] * 3
+        # meta.json names the run that wrote the report; everything else must be the same bytes
         return {p.parent.name + "/" + p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-                for m in months for p in sorted((cfg.reports_dir / "monthly" / m).glob("*"))}
+                for m in months for p in sorted((cfg.reports_dir / "monthly" / m).glob("*")) if p.name != "meta.json"}
 
     t0 = time.monotonic()
     first = backfill("none")
     timings["backfill of 3 months"] = time.monotonic() - t0
     assert {k.split("/")[0] for k in first} == set(months)
-    april = (cfg.reports_dir / "monthly" / "2025-04" / "camera_points.csv").read_text().splitlines()
-    assert "WBZK-0001,punkt WBZK-0001,after_install,1,30" in april  # the hand-computed April
+    april = (cfg.reports_dir / "monthly" / "2025-04" / "raport.html").read_text(encoding="utf-8")
+    # the hand-computed April: one offence within 150 m of WBZK-0001, after its installation
+    near = re.search(r"do 150 m od kamer</div><div class=\"value\">([^<]*)</div>", april)
+    assert near and near.group(1) == "1", near
     assert backfill("completed") == first
-    monthly_mails = [m for m in mail.messages if "raport 2025-0" in m["subject"]]
+    monthly = "[KSP] Monitoring wizyjny – raport miesięczny"
+    monthly_mails = [m for m in mail.messages if m["subject"].startswith(monthly)]
     assert len(monthly_mails) == 6
 
     print("\nArrival to published mart on embedded Airflow (scheduler, triggerer, DAG processor):")
