@@ -9,6 +9,8 @@ UV := .uv/bin/uv
 VENV := .venv
 STAMP := $(VENV)/.synced
 MANIFEST := dbt/target/manifest.json
+# the map page's library (Leaflet), installed from npm and inlined into every page
+NODE_MODULES := node_modules/.package-lock.json
 DBT_FILES := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests dbt/snapshots -type f 2>/dev/null) \
 	dbt/dbt_project.yml dbt/profiles.yml
 export UV_PYTHON_DOWNLOADS := never
@@ -54,8 +56,6 @@ system-packages: ## Debian tools the tests read PDFs (poppler-utils) and open th
 		command -v chromium >/dev/null || \
 		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends poppler-utils chromium; }
 
-# the map page's library (Leaflet), installed from npm and inlined into every page
-NODE_MODULES := node_modules/.package-lock.json
 $(NODE_MODULES): package.json package-lock.json
 	npm ci --no-audit --no-fund
 
