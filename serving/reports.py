@@ -161,7 +161,7 @@ def _monthly(db: Published, first: date, cfg: Settings) -> Report:
 
     interventions_sql = "select count(*) from marts.fct_intervention where occurred_date >= ? and occurred_date < ?"
     near_sql = ("select coalesce(sum(incident_count), 0) from marts.mart_camera_incidents_monthly "
-                "where month_start_date >= ? and month_start_date < ?")
+                "where period = 'after_install' and month_start_date >= ? and month_start_date < ?")
     sos_sql = "select count(*) from marts.fct_sos_alert where pressed_date >= ? and pressed_date < ?"
     threats_sql = ("select count(*) from marts.fct_sos_alert where is_threat_to_health_life "
                    "and pressed_date >= ? and pressed_date < ?")
@@ -183,8 +183,9 @@ def _monthly(db: Published, first: date, cfg: Settings) -> Report:
         f"{polish.plural(interventions, 'interwencję', 'interwencje', 'interwencji')} z obserwacji kamer "
         f"({_change(interventions, interventions_before)})."]
     sections.append(Section(f"Najważniejsze liczby – {label}", findings=findings, cards=cards, notes=[
-        "Zmiana r/r: względem tego samego miesiąca rok wcześniej. Zdarzenia do 150 m od kamer są liczone dla "
-        "każdego punktu osobno (zdarzenie w zasięgu dwóch punktów liczy się dwa razy)."]))
+        "Zmiana r/r: względem tego samego miesiąca rok wcześniej. Zdarzenia do 150 m od kamer: tylko od punktów "
+        "działających w danym miesiącu (po instalacji, przed demontażem), liczone dla każdego punktu osobno "
+        "(zdarzenie w zasięgu dwóch punktów liczy się dwa razy)."]))
 
     sections.append(_interventions_section(db, first))
     sections.append(_map_section(db, first, cfg))

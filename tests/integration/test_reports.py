@@ -120,7 +120,7 @@ def test_the_monthly_report_is_mailed_in_polish_with_its_figures(on_demo: Settin
         interventions = con.execute("select count(*) from marts.fct_intervention "
                                     "where occurred_date >= ? and occurred_date < ?", [start, end]).fetchone()[0]
         near = con.execute("select sum(incident_count) from marts.mart_camera_incidents_monthly "
-                           "where month_start_date = ?", [start]).fetchone()[0]
+                           "where period = 'after_install' and month_start_date = ?", [start]).fetchone()[0]
         sos = con.execute("select count(*) from marts.fct_sos_alert where pressed_date >= ? and pressed_date < ?",
                           [start, end]).fetchone()[0]
         faded = {r[0] for r in con.execute("select camera_point_id from marts.mart_effect_decay where is_faded")
