@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ingestion import ledger
 from ingestion.config import Settings
@@ -42,6 +44,17 @@ def _published(cfg: Settings) -> dict[str, Any]:
             **(info[0] if info else {})}
 
 
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+def local_time(ts: str | None) -> str:
+    """A ledger time (UTC, as DuckDB prints it) in Warsaw time, as the department reads
+    it; ``--json`` keeps the UTC values for machines."""
+    if not ts:
+        return "-"
+    return datetime.fromisoformat(ts).astimezone(WARSAW).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def render(report: dict[str, Any]) -> str:
     out = ["Deliveries per source:"]
     if not report["per_source"]:
@@ -58,17 +71,19 @@ def render(report: dict[str, Any]) -> str:
         out.append("Quarantined rows (ops.quarantine):")
         out += [f"  {q['source']}/{q['file_name']}: {q['rows']} x {q['rule']} (first at line "
                 f"{q['first_line']})" for q in report["quarantine"]]
-    out.append("Last builds:")
+    out.append("Last builds (started, Warsaw time):")
     if not report["builds"]:
         out.append("  (none yet)")
     for b in report["builds"]:
-        out.append(f"  {b['started_at'][:19]}  {b['status']:<8} {b['message'] or ''}")
+        out.append(f"  {local_time(b['started_at'])}  {b['status']:<8} {b['message'] or ''}")
         out += [f"      {n['status']}: {n['resource_type']} {n['name']}: {(n['message'] or '')[:160]}"
                 for n in report.get("failed_nodes", []) if n["build_id"] == b["build_id"]]
     if report.get("data_docs"):
         out.append(f"Data Docs (validation results): {report['data_docs']}")
     pub = report["published"]
-    out.append(f"Published warehouse: {pub['path']}" + ("" if pub["exists"] else " (not yet built)"))
+    out.append(f"Published warehouse: {pub['path']}" + (
+        f" (build {pub.get('build_id')}, published {local_time(pub.get('published_at'))} Warsaw time)"
+        if pub["exists"] else " (not yet built)"))
     for t in pub.get("tables", []):
         out.append(f"  {t['table']:<45} {t['rows']:>8} rows")
     return "\n".join(out)
