@@ -42,6 +42,7 @@ class Settings:
     reference_dir: Path
     places_path: Path
     max_reject_share: float
+    max_reject_rows: int
     inbox_poll_seconds: float
     reports_dir: Path
     stream_dir: Path
@@ -79,6 +80,9 @@ class Settings:
             places_path=_path("KSP_PLACES_PATH", data / "reference" / "places.csv"),
             # SPEC: a file whose bad rows exceed this share is refused whole.
             max_reject_share=float(os.environ.get("KSP_MAX_REJECT_SHARE", "0.05")),
+            # ... and their count exceeds this: one bad timestamp in a day's 18 rows is 5.6 %
+            # but refusing the file would throw away 17 good rows
+            max_reject_rows=int(os.environ.get("KSP_MAX_REJECT_ROWS", "3")),
             inbox_poll_seconds=float(os.environ.get("KSP_INBOX_POLL_SECONDS", "5")),
             reports_dir=_path("KSP_REPORTS_DIR", data / "reports"),
             # SOS events published one by one on the event channel gather here per hour

@@ -174,12 +174,13 @@ def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending],
         parsed, path = item.parsed, item.path
         rejects = sorted([*parsed.rejects, *found], key=lambda r: r.line)
         lines = {r.line for r in rejects}
-        if len(lines) / parsed.rows_read > cfg.max_reject_share:
+        if len(lines) / parsed.rows_read > cfg.max_reject_share and len(lines) > cfg.max_reject_rows:
             worst = max({r.rule for r in rejects}, key=lambda rule: sum(r.rule == rule for r in rejects))
             first = rejects[0]
             refusal = RefusedDelivery(
                 path.name, "reject_share",
-                f"{len(lines)} of {parsed.rows_read} rows break row rules (> {cfg.max_reject_share:.0%}); most "
+                f"{len(lines)} of {parsed.rows_read} rows break row rules (more than {cfg.max_reject_share:.0%} and "
+                f"more than {cfg.max_reject_rows} rows); most "
                 f"common rule '{worst}', first at line {first.line}: {first.rule} {first.detail}", line=first.line)
             results.append(_refuse(cfg, con, source, path, item.delivery_id, item.received_at, refusal))
             continue

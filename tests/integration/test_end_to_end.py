@@ -15,7 +15,7 @@ import pytest
 
 from ingestion.config import Settings
 from ingestion.duck import connect
-from tests.builders import camera_row, cameras_xlsx, police_csv
+from tests.builders import camera_row, cameras_xlsx, police_csv, sos_events, sos_jsonl
 
 pytestmark = pytest.mark.integration
 D = dt.date
@@ -122,3 +122,29 @@ def test_dags_build_the_mart_computed_by_hand(cfg: Settings, airflow_db: Path) -
     _deliver(cfg)
     assert _run("ingest_police") == {"land_deliveries": "skipped", "__run__": "success"}
     assert list((cfg.inbox_dir / "police").iterdir()) == []
+
+    # an hourly SOS file with its events out of order and one bad event: every good event
+    # lands (sorted), the bad one alone is quarantined, the threat reaches the duty summary
+    ok = sos_events(4, hour="2025-02-10T21")
+    threat = {**ok[3], "classification": "confirmed_health_life"}
+    sos_jsonl(cfg.inbox_dir / "sos_alerts" / "sos_2025-02-10T21.jsonl",
+              [ok[2], ok[0], {**ok[1], "call_duration_s": -3}, threat, {**ok[1], "event_id": "SOS-E2E-LATE"}])
+    assert _run("ingest_sos_alerts") == {"land_deliveries": "success", "__run__": "success"}
+    assert _run("build_warehouse")["__run__"] == "success"
+    con = duckdb.connect(str(cfg.published_path), read_only=True)
+    landed = con.execute("select event_id, is_in_order from marts.fct_sos_alert order by pressed_at").fetchall()
+    con.close()
+    assert landed == [(ok[0]["event_id"], False), ("SOS-E2E-LATE", False), (ok[2]["event_id"], True),
+                      (threat["event_id"], True)]
+    ledger = duckdb.connect(str(cfg.ledger_path), read_only=True)
+    assert ledger.execute("select rows_loaded, rows_rejected from ops.load_ledger where source = 'sos_alerts'"
+                          ).fetchall() == [(4, 1)]
+    assert ledger.execute("select line_no, rule from ops.quarantine where source = 'sos_alerts'").fetchall() == [
+        (3, "call_duration_not_negative")]
+    ledger.close()
+    from serving.reports import sos_duty_summary
+
+    path, threats, _mark = sos_duty_summary(cfg)
+    assert [t["event_id"] for t in threats] == [threat["event_id"]]
+    page = (path / "raport.html").read_text(encoding="utf-8")
+    assert page.index(threat["event_id"]) < page.index(ok[0]["event_id"])  # threats first

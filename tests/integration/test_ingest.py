@@ -11,7 +11,7 @@ import pytest
 
 from ingestion.config import Settings
 from ingestion.landing import ingest
-from tests.builders import camera_row, cameras_xlsx, police_csv
+from tests.builders import camera_row, cameras_xlsx, interventions_csv, interventions_rows, police_csv
 from tests.builders import police_rows as rows
 
 pytestmark = pytest.mark.integration
@@ -132,18 +132,41 @@ def test_bad_rows_quarantined_and_counts_add_up(cfg: Settings) -> None:
 
 def test_too_many_bad_rows_refuse_the_file_and_keep_it(cfg: Settings) -> None:
     data = rows(20)
-    for r in data[:3]:
+    for r in data[:4]:  # 20 % and 4 rows: over both the share (5 %) and the count (3 rows)
         r[6] = "1,0"
     police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", data)
     [r] = ingest(cfg, ["police"])
     assert r.status == "refused"
-    assert "reject_share" in r.message and "3 of 20 rows" in r.message and "line 2" in r.message
+    assert "reject_share" in r.message and "4 of 20 rows" in r.message and "line 2" in r.message
     kept = list((cfg.refused_dir / "police").iterdir())
     assert sorted(p.suffix for p in kept) == [".csv", ".txt"]
     con = ledger(cfg)
     assert con.execute("select count(*) from landing.police").fetchone()[0] == 0
     assert con.execute("select status, rule from ops.load_ledger").fetchall() == [("refused", "reject_share")]
     con.close()
+
+
+def test_a_small_file_with_one_bad_row_loads_the_rest(cfg: Settings) -> None:
+    """A day's 18 interventions with one bad timestamp: 1/18 is over the 5 % share but not
+    over the 3-row count, so the 17 good rows load (SPEC: refused only above both)."""
+    data = interventions_rows(18)
+    data[6][1] = "2025-03-01 25:15"
+    interventions_csv(cfg.inbox_dir / "interventions" / "interwencje_2025-03-01.csv", data)
+    [r] = ingest(cfg, ["interventions"])
+    assert (r.status, r.rows_read, r.rows_loaded, r.rows_rejected) == ("loaded", 18, 17, 1)
+    con = ledger(cfg)
+    assert con.execute("select line_no, rule from ops.quarantine").fetchall() == [(8, "unparseable_timestamp")]
+    assert con.execute("select count(*) from landing.interventions").fetchone()[0] == 17
+    con.close()
+
+
+def test_three_bad_rows_of_twenty_load_the_rest(cfg: Settings) -> None:
+    data = rows(20)
+    for r in data[:3]:  # 15 %, but not more than 3 rows
+        r[6] = "1,0"
+    police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", data)
+    [r] = ingest(cfg, ["police"])
+    assert (r.status, r.rows_loaded, r.rows_rejected) == ("loaded", 17, 3)
 
 
 def test_unreadable_file_is_refused_and_other_deliveries_still_load(cfg: Settings) -> None:
@@ -166,7 +189,7 @@ def test_replay_after_a_fix_loads_what_was_refused(cfg: Settings, monkeypatch: p
     from ingestion.landing import replay
 
     data = rows(20)
-    for r in data[:3]:
+    for r in data[:4]:
         r[6] = "1,0"
     police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", data)
     [first] = ingest(cfg, ["police"])
@@ -174,9 +197,9 @@ def test_replay_after_a_fix_loads_what_was_refused(cfg: Settings, monkeypatch: p
     # the operators decide a 20% share of bad rows is acceptable for this source
     monkeypatch.setenv("KSP_MAX_REJECT_SHARE", "0.2")
     [again] = replay(settings(), source="police")
-    assert (again.status, again.rows_loaded, again.rows_rejected) == ("loaded", 17, 3)
+    assert (again.status, again.rows_loaded, again.rows_rejected) == ("loaded", 16, 4)
     con = ledger(cfg)
-    assert con.execute("select count(*) from landing.police").fetchone()[0] == 17
+    assert con.execute("select count(*) from landing.police").fetchone()[0] == 16
     assert con.execute("select previous_status, rule from ops.replays").fetchall() == [("refused", "reject_share")]
     con.close()
     assert not list((cfg.refused_dir / "police").iterdir())

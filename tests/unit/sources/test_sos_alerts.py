@@ -22,7 +22,9 @@ def test_reads_events_with_offsets_and_scrubs_the_note(tmp_path: Path) -> None:
         classification="confirmed_health_life", operator_note=None)])
     parsed = sos_alerts.parse(path)
     assert parsed.rejects == [] and parsed.rows_read == 3
-    first, _, third = parsed.frame.to_dict("records")
+    # landed sorted by the time pressed: the third line's event (08:59:59 UTC) comes first
+    assert list(parsed.frame["_line"]) == [4, 1, 2]
+    first, _, third = sorted(parsed.frame.to_dict("records"), key=lambda r: r["_line"])
     assert first["pressed_at"] == pd.Timestamp("2026-02-01 09:00", tz="UTC")
     assert first["pressed_local"] == pd.Timestamp("2026-02-01 10:00")
     assert (first["point_id"], first["camera_point_id"], first["classification"]) == (
@@ -34,10 +36,13 @@ def test_reads_events_with_offsets_and_scrubs_the_note(tmp_path: Path) -> None:
     assert pd.isna(third["note"])
 
 
-def test_out_of_order_events_are_flagged(tmp_path: Path) -> None:
-    late, early = sos_events(2)
-    parsed = sos_alerts.parse(sos_jsonl(tmp_path / NAME, [early, late]))
-    assert list(parsed.frame["is_in_order"]) == [True, False]
+def test_out_of_order_events_are_flagged_and_landed_sorted(tmp_path: Path) -> None:
+    first, second = sos_events(2)
+    parsed = sos_alerts.parse(sos_jsonl(tmp_path / NAME, [second, first]))
+    assert parsed.rejects == []
+    # sorted by the time pressed; the event that came after a later one keeps the flag
+    assert list(parsed.frame["_line"]) == [2, 1]
+    assert list(parsed.frame["is_in_order"]) == [False, True]
 
 
 def test_bad_events_become_rejects(tmp_path: Path) -> None:
@@ -105,16 +110,8 @@ def test_suite_row_rules(tmp_path: Path, row_rules) -> None:
                      4: ("point_id_format", "point_id"), 5: ("call_duration_not_negative", "call_duration_s")}
 
 
-def test_suite_events_in_order_rule(tmp_path: Path, row_rules) -> None:
-    a, b, c = sos_events(3)
-    [found] = row_rules("sos_alerts", sos_alerts.parse(sos_jsonl(tmp_path / NAME, [a, c, b])))
-    assert found == {3: ("events_in_order", "is_in_order")}
-
-
-@pytest.mark.xfail(strict=True, reason="SPEC §'What happens': events of an SOS file may come in any order; they are "
-                   "landed sorted. The parser flags a late event (sos_alerts.py:72-73) and the suite's "
-                   "events_in_order rule quarantines it instead (expectations/sos_alerts.json)")
 def test_events_in_any_order_are_all_kept(tmp_path: Path, row_rules) -> None:
+    """SPEC §'What happens': events of an SOS file may come in any order; they are landed sorted."""
     a, b, c = sos_events(3)
     [found] = row_rules("sos_alerts", sos_alerts.parse(sos_jsonl(tmp_path / NAME, [a, c, b])))
     assert found == {}
