@@ -6,11 +6,18 @@ under the data root, drops the sample deliveries into the inbox as a delivering
 system would (write to a temporary name, then rename), waits until the marts are
 published, prints what happened and keeps Airflow running until Ctrl-C or
 ``make stop``.
+
+The demo also runs a mail catcher on localhost (:class:`MailFolder`): Airflow's
+``smtp_default`` connection points at it, so the SOS duty summary and the two reports
+the demo renders through their DAGs (the last month's report and the last survey
+wave's) arrive as ``.eml`` files in ``data/mail/``, which any mail client opens.
 """
 
 from __future__ import annotations
 
 import contextlib
+import email
+import email.policy
 import json
 import os
 import secrets
@@ -20,7 +27,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +47,48 @@ def api_url() -> str:
     return f"http://localhost:{api_port()}"
 
 
-def airflow_env(cfg: Settings) -> dict[str, str]:
+class MailFolder:
+    """aiosmtpd handler: every message received becomes one ``.eml`` file in ``folder``
+    (written aside, then renamed), so the demo's mail can be opened in any mail client."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        n = len(list(self.folder.glob("*.eml"))) + 1
+        path = self.folder / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{n:03d}.eml"
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(envelope.content)
+        os.replace(tmp, path)
+        return "250 Message accepted for delivery"
+
+    def messages(self) -> list[tuple[Path, email.message.EmailMessage]]:
+        out = []
+        for path in sorted(self.folder.glob("*.eml")):
+            out.append((path, email.message_from_bytes(path.read_bytes(), policy=email.policy.default)))
+        return out
+
+
+def start_mail_catcher(cfg: Settings) -> tuple[Any, MailFolder]:
+    """An SMTP server on a free localhost port that keeps what it receives in ``data/mail/``."""
+    import logging
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP line
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    folder = MailFolder(cfg.data_dir / "mail")
+    controller = Controller(folder, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller, folder
+
+
+def airflow_env(cfg: Settings, smtp_port: int | None = None) -> dict[str, str]:
     """The embedded default: SQLite metadata under the data root, few worker slots on 2 cores."""
     home = cfg.airflow_home
     env = dict(os.environ)
@@ -66,6 +114,8 @@ def airflow_env(cfg: Settings) -> dict[str, str]:
         # deliveries, reports) start paused; unpause or backfill them in the UI
         "KSP_CALENDAR_PAUSED": "1",
     }
+    if smtp_port:  # the demo's mail catcher
+        defaults["AIRFLOW_CONN_SMTP_DEFAULT"] = f"smtp://127.0.0.1:{smtp_port}?disable_ssl=true&disable_tls=true"
     for key, value in defaults.items():
         env.setdefault(key, value)
     if env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite"):
@@ -168,7 +218,8 @@ def _settled(cfg: Settings, started: float, since: datetime | None = None) -> tu
     return done or (last["status"] == "failed" and last["finished_at"] >= max(loaded)), report
 
 
-def start_airflow(cfg: Settings, timeout_s: float = 600.0) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+def start_airflow(cfg: Settings, timeout_s: float = 600.0,
+                  smtp_port: int | None = None) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
     """Start ``airflow standalone`` on ``cfg``'s home and wait until every watcher is registered.
 
     Returns the process (its own process group, stopped by :func:`stop`) and its environment.
@@ -178,7 +229,7 @@ def start_airflow(cfg: Settings, timeout_s: float = 600.0) -> tuple[subprocess.P
     cfg.airflow_home.mkdir(parents=True, exist_ok=True)
     if _pidfile(cfg).exists():
         stop(cfg)
-    env = airflow_env(cfg)
+    env = airflow_env(cfg, smtp_port)
     _password(cfg)
     print(f"[demo] preparing Airflow metadata database in {cfg.airflow_home}", flush=True)
     prepare_airflow(cfg, env)
@@ -206,10 +257,14 @@ def start_airflow(cfg: Settings, timeout_s: float = 600.0) -> tuple[subprocess.P
 
 def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600.0) -> int:
     started = time.monotonic()
+    catcher, mail = start_mail_catcher(cfg)
+    print(f"[demo] mail catcher on 127.0.0.1:{catcher.port}: the platform's mail lands in {mail.folder}",
+          flush=True)
     try:
-        proc, env = start_airflow(cfg, timeout_s)
+        proc, env = start_airflow(cfg, timeout_s, smtp_port=catcher.port)
     except (RuntimeError, TimeoutError) as e:
         print(f"[demo] {e}", file=sys.stderr)
+        catcher.stop()
         return 1
     password = _password(cfg)
     log_path = cfg.airflow_home / "standalone.log"
@@ -238,9 +293,12 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
             return code
         print(f"[demo] SOS event {event} announced through the REST API reached the published marts "
               f"{time.monotonic() - arrived:.0f}s later", flush=True)
+        code = render_reports(cfg, env, mail)
         print()
         print(summary(cfg, report, password))
-        if report["builds"][0]["status"] != "success":
+        print()
+        print(mailbox_listing(cfg, mail))
+        if code or report["builds"][0]["status"] != "success":
             return 1
         if not keep_running:
             return 0
@@ -251,6 +309,72 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
     finally:
         if not keep_running or proc.poll() is None:
             stop(cfg)
+        catcher.stop()
+
+
+def report_dates(cfg: Settings) -> dict[str, datetime]:
+    """The calendar's logical dates for the newest complete month and the newest survey wave
+    in the published warehouse: the runs the calendar would have made when they came due."""
+    from zoneinfo import ZoneInfo
+
+    from ingestion.duck import connect
+
+    warsaw = ZoneInfo("Europe/Warsaw")
+    con = connect(cfg.published_path, cfg, read_only=True)
+    try:
+        last_day, = con.execute("select max(occurred_date) from marts.fct_incident").fetchone()
+        # the newest wave: by year, then autumn (J) after spring (W)
+        wave, = con.execute("select wave from marts.mart_district_safety "
+                            "order by wave_year desc, wave like '%J' desc limit 1").fetchone() or (None,)
+    finally:
+        con.close()
+    month = last_day.replace(day=1)  # the newest month only if the data reach its last day
+    if (last_day + timedelta(days=1)).month == last_day.month:
+        month = (month - timedelta(days=1)).replace(day=1)
+    after = (month.replace(day=28) + timedelta(days=4)).replace(day=3)
+    dates = {"report_security_monthly": datetime(after.year, after.month, 3, 7, tzinfo=warsaw)}
+    if wave:  # spring waves (W) are due on 15 July, autumn waves (J) on 15 January of the next year
+        year = int(wave[:4])
+        due = datetime(year, 7, 15, 8, tzinfo=warsaw) if wave.endswith("W") else datetime(year + 1, 1, 15, 8,
+                                                                                          tzinfo=warsaw)
+        dates["check_survey_wave"] = due
+    return dates
+
+
+def render_reports(cfg: Settings, env: dict[str, str], mail: MailFolder) -> int:
+    """Run the monthly report's and the survey wave's DAGs once each, as the calendar would
+    have on their due dates (``airflow dags test``: the run shows in the UI; the DAGs stay
+    paused, so the calendar does not also run them for today)."""
+    airflow = str(Path(sys.executable).parent / "airflow")
+    code = 0
+    for dag_id, when in report_dates(cfg).items():
+        before = len(mail.messages())
+        began = time.monotonic()
+        out = subprocess.run([airflow, "dags", "test", dag_id, when.isoformat()], env=env, capture_output=True,
+                             text=True, check=False, cwd=cfg.data_dir)
+        received = len(mail.messages()) - before
+        if out.returncode or not received:
+            print(f"[demo] {dag_id} for {when:%Y-%m-%d} failed ({out.returncode}, {received} mail):\n"
+                  f"{out.stdout[-2000:]}{out.stderr[-2000:]}", file=sys.stderr)
+            code = 1
+            continue
+        print(f"[demo] {dag_id} ran for {when:%Y-%m-%d} (Warsaw time) in {time.monotonic() - began:.0f}s "
+              "and mailed its report", flush=True)
+    return code
+
+
+def mailbox_listing(cfg: Settings, mail: MailFolder) -> str:
+    """What the mail catcher received: one line per message with its attachments."""
+    messages = mail.messages()
+    lines = [f"Mail received by the demo's catcher ({len(messages)} in {mail.folder}; open the .eml files "
+             "in a mail client):"]
+    for path, msg in messages:
+        attached = ", ".join(a.get_filename() or "?" for a in msg.iter_attachments()) or "-"
+        lines.append(f"  {path.name}  to {msg['To']}  {msg['Subject']}  [attached: {attached}]")
+    reports = sorted(str(p.parent.relative_to(cfg.reports_dir)) for p in cfg.reports_dir.glob("*/*/raport.pdf"))
+    if reports:
+        lines.append(f"Reports in {cfg.reports_dir}: " + ", ".join(reports))
+    return "\n".join(lines)
 
 
 def _announce_sos_event(cfg: Settings, password: str) -> str:

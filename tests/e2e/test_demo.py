@@ -44,6 +44,22 @@ def test_demo_publishes_the_mart_from_dropped_files(tmp_path: Path) -> None:
     out = proc.stdout
     assert "marts published" in out and "Airflow UI:   http://localhost:" in out
     assert "announced through the REST API reached the published marts" in proc.stdout
+    # the two reports rendered through their DAGs and mailed, with the SOS duty summary, to the
+    # demo's mail catcher, which keeps each message as an .eml file and lists them
+    import email
+    import email.policy
+
+    mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+             for p in sorted((tmp_path / "data" / "mail").glob("*.eml"))]
+    subjects = [m["Subject"] for m in mails]
+    assert any(s.startswith("[KSP] Monitoring wizyjny – raport miesięczny, czerwiec 2026") for s in subjects), subjects
+    assert any(s.startswith("[KSP] Badanie poczucia bezpieczeństwa – fala 2026W") for s in subjects), subjects
+    assert any(s.startswith("[KSP] SOS: zagrożenie zdrowia lub życia") for s in subjects), subjects
+    for m in mails:
+        [pdf] = list(m.iter_attachments())
+        assert pdf.get_filename() == "raport.pdf" and pdf.get_content().startswith(b"%PDF")
+    assert "Mail received by the demo's catcher" in out and "fala 2026W" in out
+    assert (tmp_path / "data" / "reports" / "monthly" / "2026-06" / "raport.pdf").exists()
     # the simulator's faults for the sources ingested so far, with their documented outcomes
     faults = json.loads((tmp_path / "data" / "simulated" / "faults.json").read_text())["faults"]
     police = {f["kind"]: f for f in faults if f["source"] == "police"}
