@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ingestion import ledger
 from ingestion.config import Settings
 from ingestion.duck import connect, fetch_dicts
 from ingestion.validation import data_docs_index
+from serving.polish import WARSAW
 
 
 def collect(cfg: Settings, *, wait_seconds: float = 30.0) -> dict[str, Any]:
@@ -42,9 +42,6 @@ def _published(cfg: Settings) -> dict[str, Any]:
         con.close()
     return {"path": str(cfg.published_path), "exists": True, "tables": tables,
             **(info[0] if info else {})}
-
-
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 def local_time(ts: str | None) -> str:

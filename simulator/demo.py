@@ -64,10 +64,8 @@ class MailFolder:
         return "250 Message accepted for delivery"
 
     def messages(self) -> list[tuple[Path, email.message.EmailMessage]]:
-        out = []
-        for path in sorted(self.folder.glob("*.eml")):
-            out.append((path, email.message_from_bytes(path.read_bytes(), policy=email.policy.default)))
-        return out
+        return [(path, email.message_from_bytes(path.read_bytes(), policy=email.policy.default))
+                for path in sorted(self.folder.glob("*.eml"))]
 
 
 def start_mail_catcher(cfg: Settings) -> tuple[Any, MailFolder]:
@@ -328,11 +326,9 @@ def report_dates(cfg: Settings) -> dict[str, datetime]:
                             "order by wave_year desc, wave like '%J' desc limit 1").fetchone() or (None,)
     finally:
         con.close()
-    month = last_day.replace(day=1)  # the newest month only if the data reach its last day
-    if (last_day + timedelta(days=1)).month == last_day.month:
-        month = (month - timedelta(days=1)).replace(day=1)
-    after = (month.replace(day=28) + timedelta(days=4)).replace(day=3)
-    dates = {"report_security_monthly": datetime(after.year, after.month, 3, 7, tzinfo=warsaw)}
+    # the 3rd of the month after the newest month the data cover to its last day
+    due = (last_day + timedelta(days=1)).replace(day=1)
+    dates = {"report_security_monthly": datetime(due.year, due.month, 3, 7, tzinfo=warsaw)}
     if wave:  # spring waves (W) are due on 15 July, autumn waves (J) on 15 January of the next year
         year = int(wave[:4])
         due = datetime(year, 7, 15, 8, tzinfo=warsaw) if wave.endswith("W") else datetime(year + 1, 1, 15, 8,
