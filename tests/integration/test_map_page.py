@@ -273,10 +273,18 @@ def test_map_page_renders_every_layer_offline(demo_warehouse: Settings, browser:
     fills = browser.js("[...new Set([...document.querySelectorAll('path.ksp-camera')].map("
                        "p => p.getAttribute('fill')))].length")
     assert fills == 3, "camera points are coloured by kind"
-    # the relocation plan is empty at demo scale: the layer is listed and says so
-    assert browser.js("window.ksp.data.moves.length") == 0
-    assert _count(browser, "path.ksp-move") == 0
-    assert "brak w tej publikacji" in browser.js("document.querySelector('.ksp-legend').innerText")
+    # the page carries exactly the published plan's moves; an empty plan is listed and says so
+    import duckdb
+
+    con = duckdb.connect(str(demo_warehouse.published_path), read_only=True)
+    try:
+        [(planned,)] = con.execute("select count(*) from marts.mart_relocation_plan").fetchall()
+    finally:
+        con.close()
+    assert browser.js("window.ksp.data.moves.length") == planned
+    assert _count(browser, "path.ksp-move") == planned
+    if not planned:
+        assert "brak w tej publikacji" in browser.js("document.querySelector('.ksp-legend').innerText")
 
     # the hour of the week: the label is Polish ("pt. 21:00–22:00"), changing it redraws the cells
     first_hour = browser.js("window.ksp.hour()")
@@ -317,8 +325,8 @@ def test_map_page_renders_every_layer_offline(demo_warehouse: Settings, browser:
 
 
 def test_map_page_draws_recommended_moves(demo_warehouse: Settings, browser: Browser, tmp_path: Path) -> None:
-    """The demo city's relocation plan is empty, so two moves are added to a copy of the
-    published file (the published file itself stays untouched) and drawn as lines."""
+    """A copy of the published file (the published file itself stays untouched) gets a plan
+    of exactly two known moves, whatever the demo city's own plan holds; both are drawn."""
     import duckdb
 
     from serving.map_page import write_map_page
@@ -328,6 +336,7 @@ def test_map_page_draws_recommended_moves(demo_warehouse: Settings, browser: Bro
     shutil.copy(demo_warehouse.published_path, copy)
     con = duckdb.connect(str(copy))
     try:
+        con.execute("delete from marts.mart_relocation_plan")
         con.execute("""
             insert into marts.mart_relocation_plan by name
             select row_number() over (order by camera_point_id)::integer as move_rank, camera_point_id,

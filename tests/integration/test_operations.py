@@ -99,8 +99,8 @@ def test_retention_purge_deletes_raw_bytes_once_and_keeps_the_record(cfg: Settin
 def test_replay_delivery_dag_reruns_one_refused_delivery(cfg: Settings, airflow_db: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     data = police_rows(20)
-    for r in data[:3]:
-        r[6] = "1,0"  # 3 of 20 rows outside Kraków: over the 5 % share, the file is refused
+    for r in data[:4]:
+        r[6] = "1,0"  # 4 of 20 rows outside Kraków: over the 5 % share and the 3 rows, the file is refused
     police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", data)
     police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-04.csv", data)
     assert [r.status for r in ingest(cfg, ["police"])] == ["refused", "refused"]
