@@ -17,11 +17,15 @@ def _file_name(m: re.Match[str]) -> FileName:
     return FileName(period_key=m["month"], revision=int(m["rev"] or 0))
 
 
+_SUPERSCRIPTS = str.maketrans({"¹": "^1", "²": "^2", "³": "^3"})
+
+
 def normalise_article(text: str | None) -> str | None:
-    """``43¹`` → ``43^1`` and ``51 § 1`` → ``51§1``: one spelling for the taxonomy."""
+    """``43¹`` → ``43^1`` and ``51 § 1`` → ``51§1``: the Police's spelling of a
+    superscript article (SPEC §5), so the taxonomy has one key for both."""
     if text is None:
         return None
-    return re.sub(r"\s+", "", text.replace("¹", "^1").replace("²", "^2"))
+    return re.sub(r"\s+", "", text.translate(_SUPERSCRIPTS))
 
 
 def _convert(rec: dict[str, str]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ final as (
         offences.legal_code,
         offences.article,
         offences.offence_class,
+        offences.classified_by,
         offences.is_unknown_code,
         offences.easting_m,
         offences.northing_m,
