@@ -194,6 +194,7 @@ def _monthly(db: Published, first: date, cfg: Settings) -> Report:
     sections.append(_displacement_section(db))
     sections.append(_cost_section(db))
     sections.append(_relocation_section(db))
+    sections.append(_classification_section(db, first))
     sections.append(_methods_section(db, data_from, data_to, cfg))
     return Report(
         kind="monthly", key=first.strftime("%Y-%m"), title="Monitoring wizyjny – raport miesięczny",
@@ -414,6 +415,41 @@ def _relocation_section(db: Published) -> Section:
                  f"około {polish.number(total)} czynom rocznie (model pokrycia, optymalizacja dokładna)."] if rows
                 else ["Plan nie proponuje żadnego przeniesienia."])
     return Section("Rekomendowane przeniesienia kamer", findings=findings, table=table)
+
+
+def _classification_section(db: Published, first: date) -> Section:
+    """The month's records per source the offence taxonomy could not classify
+    (mart_offence_classification_quality): they are left out of every camera assessment
+    above, so a share over the build's warning threshold is said in words, with the codes."""
+    rows = db.rows("""
+        select source_system, records, classified_by_chapter, unclassified, unclassified_share,
+            is_above_warn_share, unknown_codes, warn_share
+        from marts.mart_offence_classification_quality where month_start = ? order by source_system""", [first])
+    warn_share = polish.percent(rows[0][7] if rows else None, 0)
+    table_rows = [[SOURCE_PL.get(src, src), polish.number(n), polish.number(chapter), polish.number(bad),
+                   polish.percent(share, 1), codes or "–"] for src, n, chapter, bad, share, _, codes, _ in rows]
+    above = [r for r in rows if r[5]]
+    if above:
+        findings = [
+            f"Uwaga: {polish.percent(share, 1)} rekordów ({polish.number(bad)} z {polish.number(n)}) – "
+            f"{SOURCE_PL.get(src, src)} – ma kwalifikację spoza słownika czynów i nie weszło do ocen "
+            f"skuteczności kamer. Kody do uzupełnienia w słowniku: {codes}."
+            for src, n, _, bad, share, _, codes, _ in above]
+    elif rows:
+        findings = [f"{polish.in_month(first).capitalize()} słownik czynów sklasyfikował rekordy wszystkich źródeł; "
+                    "udział czynów bez klasyfikacji w żadnym źródle nie przekracza "
+                    f"{warn_share}."]
+    else:
+        findings = [f"{polish.in_month(first).capitalize()} nie ma rekordów czynów do sklasyfikowania."]
+    return Section("Jakość danych: klasyfikacja czynów", findings=findings,
+                   table=Table(["Źródło", "Rekordy", "Tylko wg rozdziału kodeksu", "Bez klasyfikacji", "Udział",
+                                "Kody spoza słownika"], table_rows, align=["l", "r", "r", "r", "r", "l"],
+                               widths=[2, 1, 1.3, 1.2, 0.8, 3], csv_name="klasyfikacja.csv"),
+                   notes=["Klasa czynu wynika z kodeksu i artykułu (k.k., k.w., ustawa o wychowaniu w trzeźwości, "
+                          "ustawa o przeciwdziałaniu narkomanii), niezależnie od tego, kto go zarejestrował. "
+                          "Artykuł spoza słownika przyjmuje klasę swojego rozdziału kodeksu; czyn bez klasy nie "
+                          f"wchodzi do ocen kamer. Powyżej progu ostrzeżenia ({warn_share}) kompilacja danych "
+                          "zgłasza ostrzeżenie z nazwą źródła i kodami."])
 
 
 def _methods_section(db: Published, data_from: date | None, data_to: date | None, cfg: Settings) -> Section:

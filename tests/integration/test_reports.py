@@ -29,6 +29,7 @@ MONTHLY_SECTIONS = [
     "Czy przestępczość się przenosi? Przemieszczenie i rozlanie korzyści",
     "Koszty",
     "Rekomendowane przeniesienia kamer",
+    "Jakość danych: klasyfikacja czynów",
     "Aneks: metody i ograniczenia",
 ]
 SURVEY_SECTIONS = ["Poczucie bezpieczeństwa nocą", "Poczucie zagrożenia a zarejestrowane zdarzenia",
@@ -125,6 +126,8 @@ def test_the_monthly_report_is_mailed_in_polish_with_its_figures(on_demo: Settin
                           [start, end]).fetchone()[0]
         faded = {r[0] for r in con.execute("select camera_point_id from marts.mart_effect_decay where is_faded")
                  .fetchall()}
+        quality = con.execute("select records, unclassified from marts.mart_offence_classification_quality "
+                              "where month_start = ? order by source_system", [start]).fetchall()
         columns = _column_names(con)
         build_id = con.execute("select build_id from meta.build_info").fetchone()[0]
     finally:
@@ -139,6 +142,9 @@ def test_the_monthly_report_is_mailed_in_polish_with_its_figures(on_demo: Settin
         assert {line.split(";")[0] for line in listed.read_text(encoding="utf-8-sig").splitlines()[1:]} == faded
     else:
         assert not listed.exists() and "nie spełnia kryterium wygaśnięcia efektu" in text
+    # the classification table shows the mart's month, source by source
+    shown = [line.split(";") for line in (folder / "klasyfikacja.csv").read_text(encoding="utf-8-sig").splitlines()[1:]]
+    assert [(r[1], r[3]) for r in shown] == [(polish.number(n), polish.number(u)) for n, u in quality] and quality
     for leaked in sorted(columns):
         assert leaked not in text, f"column name {leaked} in the PDF"
     visible = _visible_html((folder / "raport.html").read_text(encoding="utf-8"))
