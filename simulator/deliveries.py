@@ -46,12 +46,14 @@ QUALIFICATIONS = {
     "alcohol_drugs": (["art. 43^1 ust. 1 uwtpa", "art. 62 ust. 1 uopn"], [0.6, 0.4]),
     "public_order": (["art. 51 § 1 kw", "art. 141 kw", "art. 145 kw"], [0.6, 0.2, 0.2]),
     "traffic": (["art. 86 § 1 kw", "art. 92 § 1 kw", "art. 97 kw", "art. 178a § 1 kk"], [0.4, 0.3, 0.2, 0.1]),
-    "other": (["art. 124 § 1 kw", "art. 193 kk"], [0.5, 0.5]),
+    # every qualification is one the platform's taxonomy puts in the same class as the
+    # plant: art. 124 k.w. (damage) is a property offence, so "other" uses 66 k.w.
+    "other": (["art. 66 § 1 kw", "art. 193 kk"], [0.5, 0.5]),
 }
 GUARD_ARTICLES = {
     "alcohol_drugs": (["43¹"], [1.0], "spożywanie alkoholu w miejscu publicznym"),
     "public_order": (["51§1", "141", "145"], [0.6, 0.2, 0.2], "porządek publiczny"),
-    "traffic": (["92§1", "97", "145"], [0.5, 0.4, 0.1], "ruch drogowy"),
+    "traffic": (["92§1", "97", "90"], [0.5, 0.4, 0.1], "ruch drogowy"),
 }
 MCPU_KINDS = (
     [
@@ -83,7 +85,7 @@ NOTES = {
         "nieprawidłowe przejście przez jezdnię",
         "kierujący w stanie nietrzeźwości",
     ],
-    "other": ["naruszenie miru domowego", "zniszczenie zieleni"],
+    "other": ["naruszenie miru domowego", "fałszywy alarm"],
 }
 FIRST = ["Jan", "Anna", "Piotr", "Katarzyna", "Tomasz", "Małgorzata", "Paweł", "Agnieszka", "Michał", "Ewa"]
 LAST = [

@@ -125,3 +125,27 @@ def test_relocation_plan_moves_k_cameras_at_city_scale(city: tuple[Settings, Pat
     finally:
         con.close()
     assert rows[:3] == (5, "optimal", 5) and rows[3] > 0, rows
+
+
+def test_offences_are_classified_at_city_scale(city: tuple[Settings, Path]) -> None:
+    """Every offence the simulated city's Police, City Guard and MCPU record has a class
+    (issue 14: the taxonomy once left 12.8 % of a city's offences out); printed per
+    source, and no source's month above the build's warning share."""
+    import duckdb
+
+    cfg, _ = city
+    con = duckdb.connect(str(cfg.published_path), read_only=True)
+    try:
+        per_source = con.execute("""
+            select source_system, sum(records)::bigint, sum(unclassified)::bigint,
+                count(*) filter (where is_above_warn_share)
+            from marts.mart_offence_classification_quality group by 1 order by 1""").fetchall()
+    finally:
+        con.close()
+    records, unclassified = sum(r[1] for r in per_source), sum(r[2] for r in per_source)
+    print("\nunclassified offences at city scale: "
+          + "; ".join(f"{s} {u} of {n} ({u / n:.2%}), {m} month(s) above the warning share"
+                      for s, n, u, m in per_source)
+          + f"; all sources {unclassified / records:.2%}")
+    assert {r[0] for r in per_source} == {"police", "city_guard", "mcpu"}
+    assert unclassified / records < 0.01 and not any(r[3] for r in per_source), per_source
