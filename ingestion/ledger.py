@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from ingestion import privacy
 from ingestion.core import LINEAGE_COLUMNS, Reject, Source
 from ingestion.duck import connect, fetch_dicts
 
@@ -158,6 +159,9 @@ def refresh_landing_view(con: duckdb.DuckDBPyConnection, source: Source, data_di
 
 
 def record(con: duckdb.DuckDBPyConnection, entry: dict[str, Any]) -> None:
+    """One delivery's outcome; its message (a refusal's reason may quote the file's
+    values) passes the scrubber like every stored value."""
+    entry = {**entry, "message": privacy.scrub(entry.get("message"))} if entry.get("message") else entry
     keys = list(entry)
     con.execute(
         f"insert into ops.load_ledger ({', '.join(keys)}) values ({', '.join('?' * len(keys))})",
@@ -167,9 +171,13 @@ def record(con: duckdb.DuckDBPyConnection, entry: dict[str, Any]) -> None:
 
 def quarantine(con: duckdb.DuckDBPyConnection, *, delivery_id: str, source: str, file_name: str,
                rejects: Iterable[Reject], at: datetime) -> None:
+    """Keep the rejected rows with their reason. Every string of a row (whichever column,
+    and the raw fields of a row with the wrong field count or a broken JSON line) and of
+    its reason passes the scrubber here, the one door into ``ops.quarantine``: names,
+    phone numbers, PESEL and plates must not wait out the retention period in it."""
     rows = [
-        (delivery_id, source, file_name, r.line, r.rule, r.column, r.detail,
-         json.dumps(r.raw, ensure_ascii=False, default=str), at)
+        (delivery_id, source, file_name, r.line, r.rule, r.column, privacy.scrub(r.detail),
+         json.dumps(privacy.scrub_value(r.raw), ensure_ascii=False, default=str), at)
         for r in rejects
     ]
     if rows:

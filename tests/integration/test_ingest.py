@@ -203,3 +203,37 @@ def test_replay_after_a_fix_loads_what_was_refused(cfg: Settings, monkeypatch: p
     assert con.execute("select previous_status, rule from ops.replays").fetchall() == [("refused", "reject_share")]
     con.close()
     assert not list((cfg.refused_dir / "police").iterdir())
+
+
+# personal values as the city's exports write them, in the rows a file is rejected for
+PLANTED = ["Jan Kowalski", "KOWALSKA ANNA", "600 100 200", "12 345 67 89", "600.100.200", "85010112345",
+           "KR 4F123", "kr 4f123", "Wiśniewska", "jan.kowalski@example.pl"]
+
+
+def test_quarantine_and_ledger_keep_no_personal_value(cfg: Settings) -> None:
+    """A row with the wrong field count, a field with a name where a number belongs and a
+    broken JSON line are all kept, scrubbed: nothing planted reaches ``ops``."""
+    from tests.builders import sos_events, sos_jsonl
+
+    data = rows(100)
+    data[3] = [*data[3], "zgłaszająca Wiśniewska, KOWALSKA ANNA, tel. 12 345 67 89", "KR 4F123"]  # 10 fields
+    data[7][6] = "Jan Kowalski 600.100.200"                    # x_puwg92: not a number
+    data[11][1] = "85010112345"                                # data: not a date
+    police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", data)
+    sos_jsonl(cfg.inbox_dir / "sos_alerts" / "sos_2026-02-01T10.jsonl",
+              [*sos_events(30), '{"event_id": "SOS-01-x", "operator_note": "pan Kowalski, kr 4f123, '
+                                 'jan.kowalski@example.pl, 600 100 200"'])
+    results = ingest(cfg, ["police", "sos_alerts"])
+    assert [(r.status, r.rows_rejected) for r in results] == [("loaded", 3), ("loaded", 1)], \
+        [r.line() for r in results]
+    con = ledger(cfg)
+    try:
+        kept = con.execute("select rule, coalesce(detail, ''), raw_values::varchar from ops.quarantine").fetchall()
+        messages = [m for (m,) in con.execute("select coalesce(message, '') from ops.load_ledger").fetchall()]
+    finally:
+        con.close()
+    assert len(kept) == 4 and {k[0] for k in kept} >= {"field_count"}, kept
+    stored = " ".join(" ".join(k) for k in kept) + " ".join(messages)
+    assert "[osoba]" in stored and "[telefon]" in stored  # the rows are kept, their values tagged
+    leaked = [v for v in PLANTED if v.lower() in stored.lower()]
+    assert not leaked, (leaked, kept)

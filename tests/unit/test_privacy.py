@@ -83,3 +83,34 @@ def test_pseudonyms_differ_per_key_for_every_value() -> None:
     two = {privacy.pseudonymise(v, b"key-two", prefix="op") for v in values}
     assert len(one) == len(two) == 50 and not one & two
     assert all(len(p) == len("op-") + 16 for p in one)
+
+
+# the variants an outside tester found the scrubber missing (issue 15), and text it must leave alone
+@pytest.mark.parametrize(("note", "expected"), [
+    ("sprawca Nowak uciekł w stronę Plant", "sprawca [osoba] uciekł w stronę Plant"),      # role word, surname
+    ("poszkodowana Wiśniewska, świadek Zieliński", "poszkodowana [osoba], świadek [osoba]"),
+    ("kierowca Kowalski-Nowak odjechał", "kierowca [osoba] odjechał"),
+    ("ZGŁASZAJĄCY Kowalski", "ZGŁASZAJĄCY [osoba]"),                                        # role word in capitals
+    ("NOWAK JAN, ul. Długa 5", "[osoba], ul. Długa 5"),                                      # register order, capitals
+    ("Jan NOWAK", "[osoba]"),
+    ("KOWALSKA ANNA MARIA", "[osoba]"),
+    ("ŁUKASIEWICZ MAŁGORZATA", "[osoba]"),                                                  # diacritics in capitals
+    ("tel. 12 345 67 89", "tel. [telefon]"),                                                # landline grouping
+    ("tel. (12) 345-67-89", "tel. [telefon]"),
+    ("tel. 600.100.200", "tel. [telefon]"),                                                 # dotted
+    ("pojazd kr 4f123", "pojazd [nr rej.]"),                                                # lower-case plate
+    ("mieszkanka Krakowa", "mieszkanka Krakowa"),                                           # a place after a role
+    ("sprawca odjechał", "sprawca odjechał"),                                               # no name follows
+    ("ZAKŁÓCANIE CISZY NOCNEJ", "ZAKŁÓCANIE CISZY NOCNEJ"),                                 # capitals, no name
+    ("do 12345 osób, o 2130", "do 12345 osób, o 2130"),                                     # numbers, not plates
+    ("dnia 13.03.2025 o godz. 21:30", "dnia 13.03.2025 o godz. 21:30"),                     # a date, not a phone
+    ("KMP/2025/03/00001", "KMP/2025/03/00001"),
+])
+def test_scrub_polish_variants(note: str, expected: str) -> None:
+    assert privacy.scrub(note) == expected
+
+
+def test_scrub_value_reaches_every_string_of_a_record() -> None:
+    rec = {"fields": ["KMP/1", "Jan Kowalski", 3, None], "note": {"text": "tel. 600 100 200"}, "n": 1.5}
+    assert privacy.scrub_value(rec) == {"fields": ["KMP/1", "[osoba]", 3, None],
+                                        "note": {"text": "tel. [telefon]"}, "n": 1.5}
