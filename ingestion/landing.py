@@ -145,6 +145,7 @@ def _prepare(cfg: Settings, con: Any, source: Source, path: Path, seen: dict[str
     seen[delivery_id] = path.name
     try:
         name = source.match(path)
+        _refuse_a_second_correction(con, source, path, name, seen)
         parsed = source.parse(path)
         if parsed.rows_read == 0:
             raise RefusedDelivery(path.name, "no_rows", "the file has a header but no records")
@@ -155,6 +156,24 @@ def _prepare(cfg: Settings, con: Any, source: Source, path: Path, seen: dict[str
         results.append(_refuse(cfg, con, source, path, delivery_id, received_at, refusal))
         return None
     return _Pending(path, delivery_id, received_at, name, parsed)
+
+
+def _refuse_a_second_correction(con: Any, source: Source, path: Path, name: Any, seen: dict[str, str]) -> None:
+    """The highest ``_korekta<N>`` wins whatever the files' order or times, so two
+    different files with the same N cannot both be right: the second is refused,
+    naming the first (loaded earlier, or earlier in this run)."""
+    if name.revision < 1:
+        return
+    slot = f"correction:{name.period_key}:{name.revision}"
+    earlier = ledger.same_correction(con, source=source.name, period_key=name.period_key, revision=name.revision)
+    first = (f"{earlier['file_name']} (delivery {earlier['delivery_id'][:12]}, loaded "
+             f"{earlier['finished_at']:%Y-%m-%d %H:%M} UTC)" if earlier else
+             f"{seen[slot]} (earlier in this run)" if slot in seen else None)
+    if first is not None:
+        raise RefusedDelivery(path.name, "correction_conflict",
+                              f"correction {name.revision} of {name.period_key} was already delivered as {first} "
+                              "with other bytes; send the change as the next correction number")
+    seen[slot] = path.name
 
 
 def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending],

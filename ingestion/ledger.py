@@ -142,6 +142,17 @@ def lookup(con: duckdb.DuckDBPyConnection, delivery_id: str) -> dict[str, Any] |
     return dict(zip([d[0] for d in cur.description], row, strict=True))
 
 
+def same_correction(con: duckdb.DuckDBPyConnection, *, source: str, period_key: str,
+                    revision: int) -> dict[str, Any] | None:
+    """The loaded delivery that already holds this source's period at this correction
+    number, if any (SPEC: the same number with different bytes is a conflict)."""
+    cur = con.execute("select delivery_id, file_name, finished_at from ops.load_ledger where status = 'loaded' "
+                      "and source = ? and period_key = ? and revision = ? order by finished_at limit 1",
+                      [source, period_key, revision])
+    row = cur.fetchone()
+    return None if row is None else dict(zip(("delivery_id", "file_name", "finished_at"), row, strict=True))
+
+
 def refresh_landing_view(con: duckdb.DuckDBPyConnection, source: Source, data_dir: Path) -> None:
     """Point ``landing.<source>`` at the Parquet files of the current deliveries only."""
     paths = [str((data_dir / r[0]).absolute()) for r in con.execute(

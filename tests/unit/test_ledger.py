@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from ingestion import ledger
@@ -242,13 +243,25 @@ def test_the_same_bytes_again_are_a_duplicate_and_change_nothing(cfg: Settings) 
     assert list(box.iterdir()) == [] and not any((cfg.received_dir / "police").glob("*.csv"))
 
 
-@pytest.mark.xfail(strict=True, reason="SPEC: 'the same number with different bytes is a conflict, refused and "
-                   "named'; landing.py:132-147 only checks the same bytes, so the second korekta1 loads and "
-                   "supersedes the first (latest received wins)")
 def test_the_same_correction_number_with_other_bytes_is_refused(cfg: Settings) -> None:
     box = cfg.inbox_dir / "police"
     police_csv(box / "kmp_zdarzenia_2025-03_korekta1.csv", police_rows(30))
     assert [r.status for r in ingest(cfg, ["police"])] == ["loaded"]
     police_csv(box / "kmp_zdarzenia_2025-03_korekta1.csv", police_rows(31))
     [second] = ingest(cfg, ["police"])
-    assert second.status == "refused"
+    assert second.status == "refused" and "rule 'correction_conflict'" in second.line(), second.line()
+    assert "kmp_zdarzenia_2025-03_korekta1.csv (delivery" in second.line()  # the first one is named
+    c = duckdb.connect(str(cfg.ledger_path), read_only=True)
+    try:
+        assert c.execute("select count(*) from landing.police").fetchone()[0] == 30  # the first stays current
+    finally:
+        c.close()
+    # two files with one number claimed before one run: the second is refused, naming the first
+    from ingestion import inbox
+
+    police_csv(box / "kmp_zdarzenia_2025-04_korekta2.csv", police_rows(10, month="04"))
+    inbox.claim(box, cfg.received_dir / "police", settle_seconds=0)
+    police_csv(box / "kmp_zdarzenia_2025-04_korekta2.csv", police_rows(11, month="04"))
+    by_status = {r.status: r for r in ingest(cfg, ["police"])}
+    assert sorted(by_status) == ["loaded", "refused"] and by_status["loaded"].rows_loaded == 10
+    assert "(earlier in this run)" in by_status["refused"].line()
