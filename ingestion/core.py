@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,26 @@ class Source:
                 "file_name",
                 f"name does not match the SPEC pattern for '{self.name}' ({self.description})",
             )
+        _check_calendar(path.name, m)
         return self.file_name(m)
+
+
+_CALENDAR_FORMATS = {"date": "%Y-%m-%d", "hour": "%Y-%m-%dT%H", "month": "%Y-%m"}
+
+
+def _check_calendar(file: str, m: re.Match[str]) -> None:
+    """A name's date must exist (SPEC: an impossible date in a name refuses the file):
+    the patterns take any digits, and `2026-13-45` would otherwise become a period key
+    that breaks every later build's date conversion."""
+    for group, fmt in _CALENDAR_FORMATS.items():
+        value = m.groupdict().get(group)
+        if value is None:
+            continue
+        try:
+            datetime.strptime(value, fmt)
+        except ValueError:
+            raise RefusedDelivery(file, "impossible_date", f"'{value}' in the name is not a real {group} "
+                                  f"({fmt.replace('%', '')})") from None
 
 
 # District numbers as the city writes them (I Stare Miasto … XVIII Nowa Huta).

@@ -91,8 +91,6 @@ def test_file_name_gives_the_day() -> None:
     assert e.value.rule == "file_name"
 
 
-@pytest.mark.xfail(strict=True, reason="SPEC: a name with an impossible date is refused; anpr_(\\d{4}-\\d{2}-\\d{2}) "
-                   "takes 2025-02-30 (ingestion/sources/anpr_counts.py:70)")
 def test_impossible_day_in_the_name_is_refused() -> None:
     with pytest.raises(RefusedDelivery):
         anpr_counts.SOURCE.match(Path("anpr_2025-02-30.csv"))

@@ -125,8 +125,6 @@ def test_file_name_gives_the_snapshot_date() -> None:
     assert e.value.rule == "file_name"
 
 
-@pytest.mark.xfail(strict=True, reason="SPEC: a name with an impossible date is refused; the pattern takes any "
-                   "\\d{4}-\\d{2}-\\d{2} (ingestion/sources/cameras_wbizk.py:73)")
 def test_impossible_snapshot_date_in_the_name_is_refused() -> None:
     with pytest.raises(RefusedDelivery):
         cameras_wbizk.SOURCE.match(Path("punkty_kamerowe_2026-02-30.xlsx"))

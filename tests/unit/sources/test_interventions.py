@@ -105,11 +105,13 @@ def test_file_name_gives_the_day() -> None:
     assert e.value.rule == "file_name"
 
 
-@pytest.mark.xfail(strict=True, reason="SPEC: a name with an impossible date is refused; the pattern takes any "
-                   "\\d{4}-\\d{2}-\\d{2} (ingestion/sources/interventions.py:80)")
 def test_impossible_day_in_the_name_is_refused() -> None:
-    with pytest.raises(RefusedDelivery):
+    with pytest.raises(RefusedDelivery) as e:
         interventions.SOURCE.match(Path("interwencje_2025-13-45.csv"))
+    assert e.value.rule == "impossible_date" and "'2025-13-45'" in e.value.detail
+    assert interventions.SOURCE.match(Path("interwencje_2024-02-29.csv")).period_key == "2024-02-29"  # a leap day
+    with pytest.raises(RefusedDelivery):
+        interventions.SOURCE.match(Path("interwencje_2025-02-29.csv"))
 
 
 def test_suite_row_rules(tmp_path: Path, row_rules) -> None:

@@ -91,8 +91,6 @@ def test_file_name_gives_the_hour() -> None:
     assert e.value.rule == "file_name"
 
 
-@pytest.mark.xfail(strict=True, reason="SPEC: a name with an impossible date is refused; sos_(\\d{4}-\\d{2}-\\d{2}T"
-                   "\\d{2}) takes hour 99 (ingestion/sources/sos_alerts.py:79)")
 def test_impossible_hour_in_the_name_is_refused() -> None:
     with pytest.raises(RefusedDelivery):
         sos_alerts.SOURCE.match(Path("sos_2026-02-01T99.jsonl"))
