@@ -77,6 +77,9 @@ class Source:
     columns: tuple[tuple[str, str], ...]  # landing columns: (name, DuckDB type)
     parse: Callable[[Path], Parsed]
     file_name: Callable[[re.Match[str]], FileName]
+    # the landing column that names a record across deliveries (the staging model tests it
+    # unique): a record already current under another period is quarantined at the door
+    record_key: str | None = None
 
     def match(self, path: Path) -> FileName:
         m = self.pattern.fullmatch(path.name)

@@ -18,9 +18,11 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
+import pandas as pd
+
 from ingestion import inbox, ledger
 from ingestion.config import Settings
-from ingestion.core import LINEAGE_COLUMNS, RefusedDelivery, Source
+from ingestion.core import LINEAGE_COLUMNS, RefusedDelivery, Reject, Source
 from ingestion.sources import SOURCES
 
 log = logging.getLogger("ksp")
@@ -158,6 +160,48 @@ def _prepare(cfg: Settings, con: Any, source: Source, path: Path, seen: dict[str
     return _Pending(path, delivery_id, received_at, name, parsed)
 
 
+def _records_delivered_elsewhere(con: Any, source: Source, batch: list[_Pending]) -> list[list[Reject]]:
+    """Per file of the batch, its records whose id is already current under another
+    period (a renamed copy, a month's file holding another month's records), in the
+    landing view or in an earlier file of this batch.
+
+    Left in, such a record fails the staging model's uniqueness test and with it every
+    later build of every source; quarantined here, naming the delivery that holds it,
+    it goes through the reject-share rule like any bad row, so a renamed copy is refused
+    whole while a file with a few stray records loads the rest. A correction of the
+    same period is no conflict: it supersedes its predecessor.
+    """
+    out: list[list[Reject]] = [[] for _ in batch]
+    key = source.record_key
+    frames = [pd.DataFrame({"item": i, "line": item.parsed.frame["_line"].to_numpy(),
+                            "rec": item.parsed.frame[key].to_numpy(), "period": item.name.period_key,
+                            "file": item.path.name})
+              for i, item in enumerate(batch) if key is not None and len(item.parsed.frame)]
+    if not frames:
+        return out
+    con.register("_incoming_records", pd.concat(frames, ignore_index=True))
+    try:
+        clashes = con.execute(f"""
+            select i.item, i.line, i.rec, min(l._source_file), min(l._period_key)
+            from _incoming_records as i join landing.{source.name} as l on l."{key}" = i.rec
+            where l._period_key <> i.period group by all
+            union all
+            select b.item, b.line, b.rec, min(a.file), min(a.period)
+            from _incoming_records as a join _incoming_records as b
+                on a.rec = b.rec and a.item < b.item and a.period <> b.period
+            group by all""").fetchall()
+    finally:
+        con.unregister("_incoming_records")
+    seen: set[tuple[int, int]] = set()
+    for item, line, rec, file, period in sorted(clashes):
+        if (item, line) in seen:
+            continue
+        seen.add((item, line))
+        out[item].append(Reject(line, "record_in_other_delivery", key, batch[item].parsed.raw.get(line, {}),
+                                f"{key} '{rec}' is already current in {file} (period {period})"))
+    return out
+
+
 def _refuse_a_second_correction(con: Any, source: Source, path: Path, name: Any, seen: dict[str, str]) -> None:
     """The highest ``_korekta<N>`` wins whatever the files' order or times, so two
     different files with the same N cannot both be right: the second is refused,
@@ -189,9 +233,10 @@ def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending],
     results: list[LoadResult] = []
     landed: list[tuple[_Pending, list[Any], Path, Path, int]] = []
     now = datetime.now(UTC)
-    for item, found in zip(batch, row_rejects, strict=True):
+    elsewhere = _records_delivered_elsewhere(con, source, batch)
+    for item, found, other in zip(batch, row_rejects, elsewhere, strict=True):
         parsed, path = item.parsed, item.path
-        rejects = sorted([*parsed.rejects, *found], key=lambda r: r.line)
+        rejects = sorted([*parsed.rejects, *found, *other], key=lambda r: r.line)
         lines = {r.line for r in rejects}
         if len(lines) / parsed.rows_read > cfg.max_reject_share and len(lines) > cfg.max_reject_rows:
             worst = max({r.rule for r in rejects}, key=lambda rule: sum(r.rule == rule for r in rejects))

@@ -61,4 +61,5 @@ SOURCE = Source(
     ),
     parse=parse,
     file_name=_file_name,
+    record_key="record_id",
 )

@@ -87,4 +87,5 @@ SOURCE = Source(
     ),
     parse=parse,
     file_name=_file_name,
+    record_key="intervention_id",
 )

@@ -97,4 +97,5 @@ SOURCE = Source(
     ),
     parse=parse,
     file_name=_file_name,
+    record_key="incident_id",
 )

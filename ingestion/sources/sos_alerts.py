@@ -88,4 +88,5 @@ SOURCE = Source(
     ),
     parse=parse,
     file_name=_file_name,
+    record_key="event_id",
 )

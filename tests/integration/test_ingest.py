@@ -237,3 +237,35 @@ def test_quarantine_and_ledger_keep_no_personal_value(cfg: Settings) -> None:
     assert "[osoba]" in stored and "[telefon]" in stored  # the rows are kept, their values tagged
     leaked = [v for v in PLANTED if v.lower() in stored.lower()]
     assert not leaked, (leaked, kept)
+
+
+def test_a_record_already_current_in_another_period_cannot_break_the_builds(cfg: Settings) -> None:
+    """A renamed copy of a loaded month (all its ids current under 2025-03) is refused
+    naming the original; a month with two stray records of another loads the rest; a
+    correction of the same month is no conflict; and the staging uniqueness test, which
+    such records used to fail for every later build, passes."""
+    from warehouse.dbt import run_dbt
+
+    box = cfg.inbox_dir / "police"
+    march = rows(100)
+    police_csv(box / "kmp_zdarzenia_2025-03.csv", march)
+    assert [r.status for r in ingest(cfg, ["police"])] == ["loaded"]
+    police_csv(box / "kmp_zdarzenia_2026-07.csv", march)                 # the same records, another name
+    [copy] = ingest(cfg, ["police"])
+    assert copy.status == "refused" and "record_in_other_delivery" in copy.line(), copy.line()
+    assert "already current in kmp_zdarzenia_2025-03.csv" in copy.line()
+    april = rows(100, month="04")
+    april[5][0], april[6][0] = march[10][0], march[11][0]                # two March ids in April's file
+    police_csv(box / "kmp_zdarzenia_2025-04.csv", april)
+    police_csv(box / "kmp_zdarzenia_2025-03_korekta1.csv", march[:90])   # a correction repeats its ids
+    results = {r.file_name: r for r in ingest(cfg, ["police"])}
+    assert (results["kmp_zdarzenia_2025-04.csv"].status, results["kmp_zdarzenia_2025-04.csv"].rows_loaded,
+            results["kmp_zdarzenia_2025-04.csv"].reject_rules) == ("loaded", 98, {"record_in_other_delivery": 2})
+    assert results["kmp_zdarzenia_2025-03_korekta1.csv"].rows_rejected == 0
+    con = ledger(cfg)
+    try:
+        assert con.execute("select count(*), count(distinct incident_id) from landing.police").fetchone() == (188, 188)
+    finally:
+        con.close()
+    proc = run_dbt(cfg, "build", "--select", "stg_police__incidents")
+    assert proc.returncode == 0 and "unique_stg_police__incidents_incident_id" in proc.stdout, proc.stdout[-2000:]
