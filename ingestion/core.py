@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -93,22 +93,28 @@ class Source:
         return self.file_name(m)
 
 
-_CALENDAR_FORMATS = {"date": "%Y-%m-%d", "hour": "%Y-%m-%dT%H", "month": "%Y-%m"}
+_CALENDAR_FORMATS = {"date": "%Y-%m-%d", "hour": "%Y-%m-%dT%H", "month": "%Y-%m", "year": "%Y"}
+# a name may run ahead of the platform's clock by a day (time zones, a file cut at midnight)
+FUTURE_TOLERANCE = timedelta(days=1)
 
 
-def _check_calendar(file: str, m: re.Match[str]) -> None:
-    """A name's date must exist (SPEC: an impossible date in a name refuses the file):
-    the patterns take any digits, and `2026-13-45` would otherwise become a period key
-    that breaks every later build's date conversion."""
+def _check_calendar(file: str, m: re.Match[str], now: datetime | None = None) -> None:
+    """A name's date must exist and must not lie in the future (SPEC: refused). The
+    patterns take any digits: `2026-13-45` became a period key that broke every later
+    build's date conversion, and a month in 2031 stretched `dim_date` to 2031."""
+    today = (now or datetime.now(UTC)).replace(tzinfo=None)
     for group, fmt in _CALENDAR_FORMATS.items():
         value = m.groupdict().get(group)
         if value is None:
             continue
         try:
-            datetime.strptime(value, fmt)
+            start = datetime.strptime(value, fmt)
         except ValueError:
             raise RefusedDelivery(file, "impossible_date", f"'{value}' in the name is not a real {group} "
                                   f"({fmt.replace('%', '')})") from None
+        if start > today + FUTURE_TOLERANCE:
+            raise RefusedDelivery(file, "period_in_future", f"the name's {group} '{value}' starts after "
+                                  f"{today:%Y-%m-%d %H:%M} UTC, the platform's clock: a wrong name or a wrong clock")
 
 
 # District numbers as the city writes them (I Stare Miasto … XVIII Nowa Huta).

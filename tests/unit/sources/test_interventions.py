@@ -124,3 +124,15 @@ def test_suite_row_rules(tmp_path: Path, row_rules) -> None:
     assert found == {2: ("intervention_id_unique", "intervention_id"), 3: ("intervention_id_unique", "intervention_id"),
                      4: ("kategoria_code", "category_code"), 5: ("camera_point_id_format", "camera_point_id"),
                      6: ("intervention_id_required", "intervention_id")}
+
+
+def test_a_period_in_the_future_is_refused() -> None:
+    """A day after tomorrow (by the platform's clock) is a wrong name, not data."""
+    import datetime as dt
+
+    ahead = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).strftime("%Y-%m-%d")
+    with pytest.raises(RefusedDelivery) as e:
+        interventions.SOURCE.match(Path(f"interwencje_{ahead}.csv"))
+    assert e.value.rule == "period_in_future" and ahead in e.value.detail
+    today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+    assert interventions.SOURCE.match(Path(f"interwencje_{today}.csv")).period_key == today
