@@ -43,6 +43,7 @@ class Settings:
     places_path: Path
     max_reject_share: float
     max_reject_rows: int
+    period_tolerance_days: float
     inbox_poll_seconds: float
     reports_dir: Path
     stream_dir: Path
@@ -83,6 +84,9 @@ class Settings:
             # ... and their count exceeds this: one bad timestamp in a day's 18 rows is 5.6 %
             # but refusing the file would throw away 17 good rows
             max_reject_rows=int(os.environ.get("KSP_MAX_REJECT_ROWS", "3")),
+            # SPEC: records further than this outside the period the file name states are
+            # quarantined (a day: a late-evening record in the next day's or month's file)
+            period_tolerance_days=float(os.environ.get("KSP_PERIOD_TOLERANCE_DAYS", "1")),
             inbox_poll_seconds=float(os.environ.get("KSP_INBOX_POLL_SECONDS", "5")),
             reports_dir=_path("KSP_REPORTS_DIR", data / "reports"),
             # SOS events published one by one on the event channel gather here per hour

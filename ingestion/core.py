@@ -80,6 +80,8 @@ class Source:
     # the landing column that names a record across deliveries (the staging model tests it
     # unique): a record already current under another period is quarantined at the door
     record_key: str | None = None
+    # the landing column (UTC instant) that must fall in the period the file name states
+    time_column: str | None = None
 
     def match(self, path: Path) -> FileName:
         m = self.pattern.fullmatch(path.name)

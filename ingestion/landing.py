@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -160,6 +161,33 @@ def _prepare(cfg: Settings, con: Any, source: Source, path: Path, seen: dict[str
     return _Pending(path, delivery_id, received_at, name, parsed)
 
 
+_PERIOD_FORMATS = ((re.compile(r"\d{4}-\d{2}"), "%Y-%m", "month"),
+                   (re.compile(r"\d{4}-\d{2}-\d{2}"), "%Y-%m-%d", "day"),
+                   (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}"), "%Y-%m-%dT%H", "hour"))
+
+
+def _outside_named_period(cfg: Settings, source: Source, item: _Pending) -> list[Reject]:
+    """The records whose time lies outside the month, day or hour the file name states
+    (Warsaw time, beyond ``period_tolerance_days``): SPEC quarantines them as such, since
+    a file named 2026-07 holding January 2024 would otherwise file them under the wrong
+    period and stretch every calendar to it."""
+    column, key = source.time_column, item.name.period_key
+    frame = item.parsed.frame
+    fmt = next(((f, unit) for pattern, f, unit in _PERIOD_FORMATS if pattern.fullmatch(key)), None)
+    if column is None or fmt is None or frame.empty:
+        return []
+    start = pd.Timestamp(datetime.strptime(key, fmt[0]))
+    end = start + (pd.DateOffset(months=1) if fmt[1] == "month" else pd.Timedelta(days=1) if fmt[1] == "day"
+                   else pd.Timedelta(hours=1))
+    slack = pd.Timedelta(days=cfg.period_tolerance_days)
+    local = pd.to_datetime(frame[column], utc=True).dt.tz_convert("Europe/Warsaw").dt.tz_localize(None)
+    outside = frame[(local < start - slack) | (local >= end + slack)]
+    return [Reject(int(line), "outside_named_period", column, item.parsed.raw.get(int(line), {}),
+                   f"{when:%Y-%m-%d %H:%M} (Warsaw) is outside the {fmt[1]} {key} the file name states "
+                   f"(± {cfg.period_tolerance_days:g} day)")
+            for line, when in zip(outside["_line"], local[outside.index], strict=True)]
+
+
 def _records_delivered_elsewhere(con: Any, source: Source, batch: list[_Pending]) -> list[list[Reject]]:
     """Per file of the batch, its records whose id is already current under another
     period (a renamed copy, a month's file holding another month's records), in the
@@ -236,7 +264,8 @@ def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending],
     elsewhere = _records_delivered_elsewhere(con, source, batch)
     for item, found, other in zip(batch, row_rejects, elsewhere, strict=True):
         parsed, path = item.parsed, item.path
-        rejects = sorted([*parsed.rejects, *found, *other], key=lambda r: r.line)
+        rejects = sorted([*parsed.rejects, *found, *other, *_outside_named_period(cfg, source, item)],
+                         key=lambda r: r.line)
         lines = {r.line for r in rejects}
         if len(lines) / parsed.rows_read > cfg.max_reject_share and len(lines) > cfg.max_reject_rows:
             worst = max({r.rule for r in rejects}, key=lambda rule: sum(r.rule == rule for r in rejects))

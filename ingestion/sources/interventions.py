@@ -87,5 +87,6 @@ SOURCE = Source(
     ),
     parse=parse,
     file_name=_file_name,
+    time_column="occurred_at",
     record_key="intervention_id",
 )

@@ -88,5 +88,6 @@ SOURCE = Source(
     ),
     parse=parse,
     file_name=_file_name,
+    time_column="pressed_at",
     record_key="event_id",
 )

@@ -269,3 +269,20 @@ def test_a_record_already_current_in_another_period_cannot_break_the_builds(cfg:
         con.close()
     proc = run_dbt(cfg, "build", "--select", "stg_police__incidents")
     assert proc.returncode == 0 and "unique_stg_police__incidents_incident_id" in proc.stdout, proc.stdout[-2000:]
+
+
+def test_records_outside_the_named_month_are_quarantined_as_such(cfg: Settings) -> None:
+    """Two January 2024 records in March 2025's file are quarantined naming the rule; a
+    record half an hour into April (within the day's tolerance) loads."""
+    data = rows(100)
+    data[3][1] = data[4][1] = "14.01.2024"
+    data[5][1], data[5][2] = "01.04.2025", "00:30"
+    police_csv(cfg.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", data)
+    [r] = ingest(cfg, ["police"])
+    assert (r.status, r.rows_loaded, r.reject_rules) == ("loaded", 98, {"outside_named_period": 2}), r.line()
+    con = ledger(cfg)
+    try:
+        kept = con.execute("select line_no, detail from ops.quarantine order by 1").fetchall()
+    finally:
+        con.close()
+    assert [k[0] for k in kept] == [5, 6] and "outside the month 2025-03" in kept[0][1], kept
