@@ -44,6 +44,7 @@ class Settings:
     max_reject_share: float
     max_reject_rows: int
     period_tolerance_days: float
+    writer_wait_seconds: float
     inbox_poll_seconds: float
     reports_dir: Path
     stream_dir: Path
@@ -87,6 +88,8 @@ class Settings:
             # SPEC: records further than this outside the period the file name states are
             # quarantined (a day: a late-evening record in the next day's or month's file)
             period_tolerance_days=float(os.environ.get("KSP_PERIOD_TOLERANCE_DAYS", "1")),
+            # a second writer of the ledger waits this long (with backoff) before giving up
+            writer_wait_seconds=float(os.environ.get("KSP_WRITER_WAIT_SECONDS", "60")),
             inbox_poll_seconds=float(os.environ.get("KSP_INBOX_POLL_SECONDS", "5")),
             reports_dir=_path("KSP_REPORTS_DIR", data / "reports"),
             # SOS events published one by one on the event channel gather here per hour

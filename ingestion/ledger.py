@@ -13,6 +13,8 @@ the store has one owner and its schema one place to change.
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -24,6 +26,8 @@ import duckdb
 from ingestion import privacy
 from ingestion.core import LINEAGE_COLUMNS, Reject, Source
 from ingestion.duck import connect, fetch_dicts
+
+log = logging.getLogger("ksp")
 
 if TYPE_CHECKING:
     from ingestion.config import Settings
@@ -111,13 +115,40 @@ def init(con: duckdb.DuckDBPyConnection, sources: Iterable[Source], data_dir: Pa
         refresh_landing_view(con, source, data_dir)
 
 
-def open_for_writing(cfg: Settings) -> duckdb.DuckDBPyConnection:
+class LedgerBusy(RuntimeError):
+    """Another process held the ledger's write lock for longer than we would wait."""
+
+
+_LOCK_HOLDER = re.compile(r"PID (\d+)")
+
+
+def open_for_writing(cfg: Settings, *, wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
     """The ledger opened for writing, its tables created and its landing views pointed
-    at this data root. Hold it only as long as the write takes: DuckDB has one writer."""
+    at this data root. Hold it only as long as the write takes: DuckDB has one writer.
+
+    A second writer (an ingest while a build records its nodes, two DAG tasks) waits
+    with backoff up to ``wait_seconds`` (``KSP_WRITER_WAIT_SECONDS``), saying who holds
+    the lock, instead of failing on DuckDB's raw lock error."""
     from ingestion.sources import SOURCES
 
     cfg.ensure_dirs()
-    con = connect(cfg.ledger_path, cfg)
+    wait = cfg.writer_wait_seconds if wait_seconds is None else wait_seconds
+    deadline, pause = time.monotonic() + wait, 0.2
+    while True:
+        try:
+            con = connect(cfg.ledger_path, cfg)
+            break
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower():
+                raise
+            holder = _LOCK_HOLDER.search(str(e))
+            who = f"process {holder.group(1)}" if holder else "another process"
+            if time.monotonic() + pause > deadline:
+                raise LedgerBusy(f"ledger busy: {cfg.ledger_path} is held for writing by {who}; waited {wait:g} s "
+                                 "(KSP_WRITER_WAIT_SECONDS)") from e
+            log.info("ledger busy: held for writing by %s, retrying in %.1f s", who, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
     init(con, SOURCES.values(), cfg.data_dir)
     return con
 

@@ -265,3 +265,25 @@ def test_the_same_correction_number_with_other_bytes_is_refused(cfg: Settings) -
     by_status = {r.status: r for r in ingest(cfg, ["police"])}
     assert sorted(by_status) == ["loaded", "refused"] and by_status["loaded"].rows_loaded == 10
     assert "(earlier in this run)" in by_status["refused"].line()
+
+
+def test_a_second_writer_waits_and_then_names_the_holder(cfg: Settings) -> None:
+    """Another process holding the ledger: a short wait ends in LedgerBusy naming its
+    pid (not DuckDB's raw lock error); a longer one gets the ledger once it is released."""
+    import subprocess
+    import sys
+
+    ledger.open_for_writing(cfg).close()
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; "
+                               f"c = duckdb.connect({str(cfg.ledger_path)!r}); print('held', flush=True); "
+                               "time.sleep(4)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ledger.LedgerBusy, match=f"held for writing by process {holder.pid}"):
+            ledger.open_for_writing(cfg, wait_seconds=0.5)
+        con = ledger.open_for_writing(cfg, wait_seconds=30)
+        con.close()
+        assert holder.poll() is not None  # it got the ledger because it waited for the release
+    finally:
+        holder.kill()
+        holder.wait()
