@@ -91,6 +91,15 @@ class LeafletMissing(FileNotFoundError):
 
 # ---------------------------------------------------------------------------- Polish text
 
+# mart_camera_effect.effect_verdict (no_effect_detectable is worded with its MDE in _effect_verdict)
+EFFECT_VERDICTS = {
+    "effect_found": "mniej przestępstw niż oczekiwano (działa odstraszająco)",
+    "increase_found": "więcej przestępstw niż oczekiwano",
+    "too_few_to_tell": "za mało zdarzeń, by ocenić",
+    "neighbourhood_changed": "otoczenie kamery się zmieniło – wynik nie mówi o kamerze",
+}
+
+
 def pl_number(value: float | int | None, decimals: int = 0) -> str:
     """``1234.5`` → ``1 234,5`` (non-breaking space groups thousands, comma decimal mark)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -143,19 +152,14 @@ def _geojson_sql(wkt: str, simplify_m: float | None = None) -> str:
 
 
 def _effect_verdict(e: dict[str, Any]) -> str:
+    """mart_camera_effect's verdict in Polish (the rule is the mart's, docs/marts.md)."""
     if e["rate_ratio"] is None:
         return "brak oszacowania"
-    if e["rate_ratio_ci_high"] is not None and e["rate_ratio_ci_high"] < 1:
-        text = "mniej przestępstw niż oczekiwano (działa odstraszająco)"
-    elif e["rate_ratio_ci_low"] is not None and e["rate_ratio_ci_low"] > 1:
-        text = "więcej przestępstw niż oczekiwano"
-    else:
-        text = "bez istotnej zmiany"
-    if not e["has_enough_data"]:
-        text = f"za mało danych ({text}?)" if text != "bez istotnej zmiany" else "za mało danych"
-    if e["is_local_shift"]:
-        text += "; otoczenie kamery się zmieniło"
-    return text
+    verdict = e["effect_verdict"]
+    if verdict == "no_effect_detectable":
+        return (f"bez istotnej zmiany; spadek o {pl_number(e['mde_reduction_pct'])} % lub większy "
+                "zostałby wykryty")
+    return EFFECT_VERDICTS.get(verdict, verdict)
 
 
 def _r2(x: float | None) -> float | None:
@@ -182,7 +186,7 @@ def _cameras(con: duckdb.DuckDBPyConnection, verdicts: _Labels) -> list[dict[str
     effects: dict[str, list[dict[str, Any]]] = {}
     for e in fetch_dicts(con, """
             select camera_point_version_id, offence_class, area_type, rate_ratio, rate_ratio_ci_low,
-                   rate_ratio_ci_high, has_enough_data, is_local_shift, treated_before, treated_after
+                   rate_ratio_ci_high, effect_verdict, mde_reduction_pct, treated_before, treated_after
             from marts.mart_camera_effect order by camera_point_version_id, offence_class"""):
         effects.setdefault(e["camera_point_version_id"], []).append(e)
     decay = {d["camera_point_version_id"]: d for d in fetch_dicts(con, """

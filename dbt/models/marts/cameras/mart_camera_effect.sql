@@ -23,7 +23,19 @@
     beyond chance (95 %; displacement moves it by a few per cent at most). A hotspot
     moving onto or off the camera changes its counts whatever the camera does
     (regression to the mean), so such estimates are flagged and left out of the pooled
-    mart. -#}
+    mart; the flag is null where the camera's cell has no hotspot reading and the
+    ring did not move (the mart cannot tell).
+
+    Power: `mde_reduction_pct`, the smallest reduction the two-sided 5 % test finds with
+    80 % power, 100 (1 − exp(−2.8 SE)) with SE the interval's (macros/power.sql).
+    Verdict (`effect_verdict`), first rule that applies:
+      too_few_to_tell        not `has_enough_data` (too few counts to trust the interval)
+      neighbourhood_changed  `is_local_shift`: the estimate says nothing about the camera
+      effect_found           the interval lies below 1
+      increase_found         the interval lies above 1
+      too_few_to_tell        `mde_reduction_pct` above var effect_mde_ceiling_pct: power
+                             inadequate to read "no effect"
+      no_effect_detectable   no reduction of at least `mde_reduction_pct` % (power adequate) -#}
 with positions as (
     select * from {{ ref('dim_camera_point') }}
 ),
@@ -105,7 +117,7 @@ shifts as (
     group by all
 ),
 
-final as (
+judged as (
     select
         logged.camera_point_version_id,
         logged.camera_point_id,
@@ -127,7 +139,9 @@ final as (
         and logged.control_before >= 10
         and logged.control_after >= 10
         and logged.has_long_windows as has_enough_data,
-        coalesce(shifts.is_hotspot_shift, false)
+        {{ mde_reduction_pct('logged.log_rate_ratio_se') }} as mde_reduction_pct,
+        -- null where the cell has no hotspot reading and the ring did not move: not judged
+        shifts.is_hotspot_shift
         -- the 150–400 m ring moved against the control beyond chance: far more than
         -- displacement (a few per cent) could explain, so the neighbourhood itself changed
         or abs({{ log_rate_ratio('logged.ring_after', 'logged.ring_before',
@@ -140,6 +154,20 @@ final as (
     left join shifts
         on logged.camera_point_version_id = shifts.camera_point_version_id
             and logged.offence_class = shifts.offence_class
+),
+
+final as (
+    select
+        *,
+        case
+            when not has_enough_data then 'too_few_to_tell'
+            when is_local_shift then 'neighbourhood_changed'
+            when rate_ratio_ci_high < 1 then 'effect_found'
+            when rate_ratio_ci_low > 1 then 'increase_found'
+            when mde_reduction_pct > {{ var('effect_mde_ceiling_pct') }} then 'too_few_to_tell'
+            else 'no_effect_detectable'
+        end as effect_verdict
+    from judged
 )
 
 select * from final

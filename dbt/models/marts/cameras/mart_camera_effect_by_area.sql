@@ -11,7 +11,8 @@
     freedom, at least 1) widens it when places differ more than Poisson counts would. Positions
     with both windows at least 180 days long and at least one control offence before
     take part, unless a hotspot moved onto or off the camera meanwhile
-    (mart_camera_effect.is_local_shift). Kinds of place: int_camera_position_context. Only the Security
+    (mart_camera_effect.is_local_shift; where that is not judged, the position takes
+    part). Kinds of place: int_camera_position_context. Only the Security
     Department's monitoring points (city_monitoring, multisensor) are judged; ANPR and
     traffic-control cameras are not meant to deter. -#}
 with effects as (
@@ -39,7 +40,8 @@ eligible as (
     inner join positions on effects.camera_point_version_id = positions.camera_point_version_id
     inner join context on effects.camera_point_version_id = context.camera_point_version_id
     where positions.camera_kind in ('city_monitoring', 'multisensor')
-        and not effects.is_local_shift
+        -- a position whose neighbourhood could not be checked (null) takes part
+        and effects.is_local_shift is distinct from true
         and effects.before_days >= {{ var('min_window_days') }}
         and effects.after_days >= {{ var('min_window_days') }}
         and effects.control_before > 0
