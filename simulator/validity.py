@@ -51,6 +51,9 @@ class Scores:
     fade: dict[str, float] = field(default_factory=dict)
     hotspot_recall: float = 0.0
     hotspots_planted: int = 0
+    # per mart: how often each verdict is given, and the median power figure behind it
+    verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pooled_displacement: list[dict[str, Any]] = field(default_factory=list)
 
     def report(self) -> str:
         lines = [
@@ -80,8 +83,10 @@ class Scores:
             f"{self.per_camera_ci_coverage:.1%} of {self.per_camera_judged} such positions",
             f"displacement (per position, first year, instrumental offences): precision {d['precision']:.2f}, "
             f"recall {d['recall']:.2f}, false-positive rate {d['false_positive_rate']:.3f} "
-            f"({d['planted']:.0f} planted, {d['not_planted']:.0f} not); the planted displacement raises the "
-            f"ring's count by {d['planted_ring_increase']:.1%} on average, while the smallest rise a "
+            f"({d['planted']:.0f} planted, {d['not_planted']:.0f} not; the mart calls "
+            f"{d['unjudged']:.0f} unjudgeable (too few, no success, no control); recall counts only the rest); "
+            "the planted displacement "
+            f"raises the ring's count by {d['planted_ring_increase']:.1%} on average, while the smallest rise a "
             f"95 % test resolves with a year's counts is {d['resolvable_ring_increase']:.1%}; the recall "
             f"these counts allow at the mart's significance level (mean power) is {d['expected_recall']:.2f}",
             f"fade: precision {f['precision']:.2f} ({f['flagged']:.0f} flagged), recall {f['recall_judgeable']:.2f} "
@@ -90,7 +95,20 @@ class Scores:
             f"recall {f['recall_all']:.2f} over all {f['faded_planted']:.0f} faded positions in the mart",
             f"hotspots: {self.hotspot_recall:.1%} of {self.hotspots_planted} planted hotspots found "
             "(a 95 % Gi* hot cell of one of its classes within 1.5 sigma, in its year)",
+            "verdicts and their power (per position):",
         ]
+        for mart, v in self.verdicts.items():
+            counts = ", ".join(f"{k} {n}" for k, n in sorted(v["counts"].items(), key=lambda kv: -kv[1]))
+            lines.append(f"  {mart}: {counts}; {v['power']}")
+        lines.append("pooled displacement, first year (ring RR [95 % CI] vs planted; WDQ [95 % CI]):")
+        for p in self.pooled_displacement:
+            wdq = ("—" if p["wdq"] is None else f"{p['wdq']:.2f} [{p['wdq_ci_low']:.2f}, {p['wdq_ci_high']:.2f}]")
+            lines.append(
+                f"  {p['area_type']:<11} {p['offence_scope']:<12} ring RR {p['ring_rr']:.3f} "
+                f"[{p['ring_ci_low']:.3f}, {p['ring_ci_high']:.3f}] planted {p['planted_ring_rr']:.3f} "
+                f"({'inside' if p['planted_inside'] else 'OUTSIDE'}); coverage RR {p['coverage_rr']:.3f}; "
+                f"WDQ {wdq}; MDE {p['mde_ring_rise_pct']:.1f} % vs total displacement "
+                f"{p['full_displacement_rise_pct']:.1f} %; {p['verdict']}; {p['placebo']}")
         return "\n".join(lines)
 
 
@@ -201,7 +219,111 @@ def _score(con: Any, truth: dict[str, Any], table: dict[str, Any], cams: dict[st
     s.displacement = _displacement(con, cams)
     s.fade = _fade(con, cams, truth)
     s.hotspot_recall, s.hotspots_planted = _hotspots(con, truth)
+    s.verdicts = _verdicts(con)
+    s.pooled_displacement = _pooled_displacement(con, cams, truth, positions, planted_area)
     return s
+
+
+def _median(values: list[float]) -> float:
+    values = sorted(v for v in values if v is not None)
+    return values[len(values) // 2] if values else float("nan")
+
+
+def _verdicts(con: Any) -> dict[str, dict[str, Any]]:
+    """What each per-position mart concludes, and the median power figure behind it."""
+    out: dict[str, dict[str, Any]] = {}
+    rows = con.execute(
+        """select e.effect_verdict, e.mde_reduction_pct from marts.mart_camera_effect e
+           inner join marts.dim_camera_point p using (camera_point_version_id)
+           where e.offence_class = 'instrumental_property'
+             and p.camera_kind in ('city_monitoring', 'multisensor')""").fetchall()
+    out["mart_camera_effect (instrumental property)"] = {
+        "counts": _count(r[0] for r in rows),
+        "power": f"median MDE at 80 % power: a {_median([r[1] for r in rows]):.0f} % reduction"}
+    rows = con.execute(
+        """select displacement_verdict, mde_ring_rise_pct, full_displacement_rise_pct
+           from marts.mart_displacement where offence_scope = 'instrumental' and period_no = 1""").fetchall()
+    out["mart_displacement (instrumental, first year)"] = {
+        "counts": _count(r[0] for r in rows),
+        "power": f"median MDE a {_median([r[1] for r in rows]):.0f} % rise of the ring, where total "
+                 f"displacement would add {_median([r[2] for r in rows]):.0f} % (median)"}
+    rows = con.execute(
+        """select d.fade_verdict, d.fade_mde_share from marts.mart_effect_decay d
+           inner join marts.dim_camera_point p using (camera_point_version_id)
+           where p.is_current and d.years_since_position = d.latest_year_since_position""").fetchall()
+    out["mart_effect_decay (current positions)"] = {
+        "counts": _count(r[0] for r in rows),
+        "power": f"median fade MDE {_median([r[1] for r in rows]):.2f} of the first year's effect "
+                 "(where a first-year estimate exists)"}
+    return out
+
+
+def _count(values: Any) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for v in values:
+        counts[str(v)] += 1
+    return dict(counts)
+
+
+def _pooled_displacement(con: Any, cams: dict[str, Any], truth: dict[str, Any], positions: dict[str, Any],
+                         planted_area: Any) -> list[dict[str, Any]]:
+    """The pooled ring ratio against the one the plant implies over the same positions.
+
+    Planted: each displacing camera moves a share φ of the offences it deters in its
+    coverage into the ring; deterred ≈ (1 − planted mean RR over the first year) × E_A,
+    so the ring's planted RR = 1 + Σ φ (1 − RR̄) E_A / Σ E_B, with E = before × C_a / C_b
+    as the mart pools. Traffic (the placebo) is planted neither deterred nor displaced.
+    """
+    model = truth["offence_model"]
+    table = model["deterrence_by_class_and_area"]
+    volume = model["monthly_offences_city_scale"]
+    scope = {"property": volume["property"], "public_order": volume["public_order"]}
+    context = dict(con.execute(
+        "select camera_point_version_id, area_type from marts.int_camera_position_context").fetchall()) \
+        if _has_table(con, "int_camera_position_context") else {}
+    area_of = context or dict(con.execute(
+        "select distinct camera_point_version_id, area_type from marts.mart_camera_effect").fetchall())
+    moved: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for vid, pid, a_b, b_b, c_b, c_a, days in con.execute(
+        """select camera_point_version_id, camera_point_id, coverage_before, buffer_before, control_before,
+                  control_after, datediff('day', after_start, after_end)
+           from marts.mart_displacement where offence_scope = 'instrumental' and period_no = 1
+             and control_before > 0""").fetchall():
+        _, _, kind = positions[vid]
+        if kind not in {"city_monitoring", "multisensor"} or vid not in area_of:
+            continue
+        cam, parea = cams.get(pid), planted_area(vid)
+        acc = moved[area_of[vid]]
+        acc[1] += b_b * c_a / c_b
+        if cam is None or parea is None:
+            continue
+        d = sum(w * _deterrence(cam, cls, parea, table) for cls, w in scope.items()) / sum(scope.values())
+        deterred = 1 - _planted_mean_rr(d, cam["half_life_months"], days)
+        acc[0] += cam["displacement_share"] * deterred * a_b * c_a / c_b
+    out = []
+    for row in con.execute(
+        """select area_type, offence_scope, buffer_rate_ratio, buffer_rate_ratio_ci_low, buffer_rate_ratio_ci_high,
+                  coverage_rate_ratio, weighted_displacement_quotient, wdq_ci_low, wdq_ci_high, mde_ring_rise_pct,
+                  full_displacement_rise_pct, displacement_verdict, placebo_verdict, camera_positions
+           from marts.mart_displacement_by_area
+           where offence_scope in ('instrumental', 'traffic') order by 1, 2""").fetchall():
+        a, sc, rr, lo, hi = row[:5]
+        gained, expected = moved.get(a, (0.0, 0.0))
+        planted = 1.0 if sc == "traffic" or not expected else 1 + gained / expected
+        out.append({
+            "area_type": a, "offence_scope": sc, "ring_rr": rr, "ring_ci_low": lo, "ring_ci_high": hi,
+            "coverage_rr": row[5], "wdq": row[6], "wdq_ci_low": row[7], "wdq_ci_high": row[8],
+            "mde_ring_rise_pct": row[9], "full_displacement_rise_pct": row[10] or float("nan"),
+            "verdict": row[11], "placebo": row[12], "positions": row[13],
+            "planted_ring_rr": planted, "planted_inside": lo <= planted <= hi,
+        })
+    return out
+
+
+def _has_table(con: Any, name: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = ?",
+        [name]).fetchone()[0])
 
 
 def _displacement(con: Any, cams: dict[str, Any]) -> dict[str, float]:
@@ -210,13 +332,17 @@ def _displacement(con: Any, cams: dict[str, Any]) -> dict[str, float]:
                   ln(buffer_rate_ratio_ci_high / buffer_rate_ratio_ci_low) / (2 * 1.959964) as se
            from marts.mart_displacement where offence_scope = 'instrumental' and period_no = 1"""
     ).fetchall()
-    tp = fp = fn = tn = 0
+    tp = fp = fn = tn = unjudged_planted = unjudged_not_planted = 0
     rises, resolvable, power = [], [], []
     for pid, significant, cov_b, buf_b, se in rows:
         cam = cams.get(pid)
         if cam is None:
             continue
         planted = cam["displacement_share"] > 0
+        if significant is None:  # the mart says it cannot judge: no miss, but its test still ran
+            unjudged_planted += planted
+            unjudged_not_planted += not planted
+            continue
         tp += planted and significant
         fp += (not planted) and significant
         fn += planted and not significant
@@ -231,10 +357,12 @@ def _displacement(con: Any, cams: dict[str, Any]) -> dict[str, float]:
                 power.append(NormalDist().cdf(math.log1p(rises[-1]) / se - 1.959964))
     return {
         "precision": tp / max(1, tp + fp),
-        "recall": tp / max(1, tp + fn),
-        "false_positive_rate": fp / max(1, fp + tn),
-        "planted": tp + fn,
-        "not_planted": fp + tn,
+        "recall": tp / max(1, tp + fn),  # among the positions the mart judged
+        # the one-sided 2.5 % rule ran on every position, judged or not: the level holds over all
+        "false_positive_rate": fp / max(1, fp + tn + unjudged_not_planted),
+        "planted": tp + fn + unjudged_planted,
+        "not_planted": fp + tn + unjudged_not_planted,
+        "unjudged": unjudged_planted + unjudged_not_planted,
         "planted_ring_increase": sum(rises) / max(1, len(rises)),
         "resolvable_ring_increase": sorted(resolvable)[len(resolvable) // 2] if resolvable else float("nan"),
         # the recall a perfect test at the mart's level could expect from these counts

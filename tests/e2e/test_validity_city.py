@@ -36,7 +36,14 @@ to pass:
   far control ring this failed (0.38 where 0.80 was due): a hotspot leaving a
   camera's neighbourhood read as an effect that never fades, which is why the mart
   judges fading against the local ring;
-- every hotspot draws 2 % of its classes' offences: ≥ 90 % must be found.
+- every hotspot draws 2 % of its classes' offences: ≥ 90 % must be found;
+- pooled displacement (mart_displacement_by_area): per kind of place, the planted ring
+  ratio (1 + the displaced share of what the cameras deter, over the ring's expected
+  count) must lie inside the 95 % quasi-Poisson interval; over three kinds of place a
+  95 % interval misses at least twice with probability 0.7 %, so at most one may miss;
+  the placebo (traffic, planted neither deterred nor displaced) moves beyond chance in
+  a kind of place with probability about 10 % (two 95 % tests), so at most one of
+  three may fail (2.8 % by chance).
 """
 
 from __future__ import annotations
@@ -110,6 +117,10 @@ def test_marts_recover_the_planted_truth_at_city_scale(city: tuple[Settings, Pat
     assert f["precision"] >= 0.7, f
     assert f["found_judgeable"] >= binom.ppf(0.01, f["faded_judgeable"], f["expected_recall"]), f
     assert s.hotspot_recall >= 0.9
+    instrumental = [p for p in s.pooled_displacement if p["offence_scope"] == "instrumental"]
+    assert len(instrumental) == 3, s.pooled_displacement
+    assert sum(not p["planted_inside"] for p in instrumental) <= 1, instrumental
+    assert sum(p["placebo"] == "placebo_fails" for p in instrumental) <= 1, instrumental
 
 
 def test_relocation_plan_moves_k_cameras_at_city_scale(city: tuple[Settings, Path]) -> None:

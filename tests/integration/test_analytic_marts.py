@@ -188,7 +188,7 @@ def test_relocation_ilp_matches_a_brute_force_search_for_one_move(demo_warehouse
     value = dict(zip(demand["demand_id"], demand["weighted_value"], strict=True))
     cams = sites[sites["site_kind"] == "camera"].reset_index(drop=True)
     cands = sites[sites["site_kind"] == "candidate"].reset_index(drop=True)
-    r, _, _ = solver.camera_remaining(cams, decay, horizon)
+    r, _, _, _ = solver.camera_remaining(cams, decay, horizon)
     # every square's strongest and second-strongest camera today
     first: dict[str, tuple[float, int]] = {}
     second: dict[str, float] = {}

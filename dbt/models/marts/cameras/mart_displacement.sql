@@ -22,6 +22,22 @@
     with a 95 % Poisson interval and `is_displacement_significant` is true only when
     that interval lies above 1 while the coverage fell (SM < 0).
 
+    Power: `mde_ring_rise_pct`, the smallest rise of the ring against the control that
+    the one-sided 2.5 % test finds with 80 % power, 100 (exp(2.8 SE) − 1)
+    (macros/power.sql). Verdict (`displacement_verdict`), first rule that applies:
+      no_control_data          a control window is empty: nothing to weigh
+      no_success_to_weigh      the coverage did not fall (SM ≥ 0): nothing was displaced
+      displacement_found       the ring's interval lies above 1
+      diffusion_found          the ring's interval lies below 1 (benefits spread)
+      too_few_to_tell          `mde_ring_rise_pct` above `full_displacement_rise_pct`, the
+                               rise the ring would show had every offence the coverage
+                               lost moved into it: a test blind to total displacement
+                               cannot rule any out
+      no_displacement_detectable  no rise of at least `mde_ring_rise_pct` % (power adequate)
+    `is_displacement_significant` is true for displacement_found, false for
+    diffusion_found and no_displacement_detectable, and null where the mart cannot
+    judge (the other three).
+
     `ring_uncovered_*` count the ring's offences outside every camera's coverage: the
     local control of mart_effect_decay, which must follow the neighbourhood's own drift. -#}
 with counts as (
@@ -55,11 +71,15 @@ measured as (
         - buffer_before / nullif(control_before, 0) as buffer_displacement_measure,
         {{ log_rate_ratio('buffer_after', 'buffer_before', 'control_after', 'control_before') }} as log_buffer_ratio,
         {{ log_rate_ratio_se('buffer_after', 'buffer_before', 'control_after', 'control_before') }}
-            as log_buffer_ratio_se
+            as log_buffer_ratio_se,
+        -- the offences the coverage lost against the control's trend, as a share of the ring's
+        -- expected count: the ring's rise (%) if all of them had moved there
+        100 * (coverage_before * control_after / nullif(control_before, 0) - coverage_after)
+        / nullif(buffer_before * control_after / nullif(control_before, 0), 0) as full_displacement_rise_pct
     from counts
 ),
 
-final as (
+judged as (
     select
         -- the counts and the measures, as measured lists them
         * exclude (log_buffer_ratio, log_buffer_ratio_se),
@@ -77,11 +97,29 @@ final as (
             when buffer_displacement_measure / success_measure >= -1 then 'displacement smaller than direct effect'
             else 'displacement greater than direct effect'
         end as reading,
-        coalesce(
-            success_measure < 0
-            and log_buffer_ratio - 1.959964 * log_buffer_ratio_se > 0, false
-        ) as is_displacement_significant
+        {{ mde_rise_pct('log_buffer_ratio_se') }} as mde_ring_rise_pct,
+        case
+            when success_measure is null then 'no_control_data'
+            when success_measure >= 0 then 'no_success_to_weigh'
+            when log_buffer_ratio - 1.959964 * log_buffer_ratio_se > 0 then 'displacement_found'
+            when log_buffer_ratio + 1.959964 * log_buffer_ratio_se < 0 then 'diffusion_found'
+            -- no ring count to weigh against (null) is as blind as a test too weak for it
+            when coalesce({{ mde_rise_pct('log_buffer_ratio_se') }} > full_displacement_rise_pct, true)
+                then 'too_few_to_tell'
+            else 'no_displacement_detectable'
+        end as displacement_verdict
     from measured
+),
+
+final as (
+    select
+        *,
+        case displacement_verdict
+            when 'displacement_found' then true
+            when 'diffusion_found' then false
+            when 'no_displacement_detectable' then false
+        end as is_displacement_significant
+    from judged
 )
 
 select * from final

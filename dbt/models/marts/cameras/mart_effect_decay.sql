@@ -18,7 +18,22 @@
     Faded (stated rule, the definition of fading applied to the estimate): the position
     has at least two years of data, its first year showed an effect whose interval
     excludes 1, and in its latest year the effect is at most {{ var('faded_below') }}
-    of the first year's. `fade_evidence` spells out the figures. -#}
+    of the first year's. `fade_evidence` spells out the figures. `is_faded` is null where
+    the mart cannot judge: under two years at the position, or no first-year effect
+    resolved (nothing to fade from; such a camera may still be worth moving, but this
+    mart cannot say).
+
+    Power: `fade_mde_share`, the smallest loss of the first year's effect (share of its
+    log rate ratio) that the latest year's counts detect with 80 % power,
+    2.8 SE_latest / |log RR_1| (macros/power.sql). Verdict (`fade_verdict`):
+      too_early_to_tell     under two years at the position
+      no_effect_to_fade     the first year's effect is not resolved
+      faded                 the stated rule above
+      effect_holds          the latest year's interval lies wholly on the effective side
+                            of the faded threshold (the effect clearly remains)
+      no_fade_detectable    not faded by the rule, and the latest year cannot exclude it:
+                            read with `fade_mde_share` (≥ 1: the counts cannot tell a
+                            faded camera from a working one) -#}
 with yearly as (
     -- the periods mart_displacement weighs, for the offences a camera deters
     select * from {{ ref('int_camera_offences_counted') }}
@@ -71,9 +86,18 @@ flagged as (
         *,
         case
             when latest_period_no < 2 then null
-            when not first_year_effect_clear then false
+            when not first_year_effect_clear then null
             else remaining_effect_share <= {{ var('faded_below') }}
-        end as is_faded
+        end as is_faded,
+        {{ mde_log_ratio('latest_log_rr_se') }} / nullif(abs(first_log_rr), 0) as fade_mde_share,
+        case
+            when latest_period_no < 2 then 'too_early_to_tell'
+            when not first_year_effect_clear then 'no_effect_to_fade'
+            when remaining_effect_share <= {{ var('faded_below') }} then 'faded'
+            when latest_log_rr + 1.959964 * latest_log_rr_se < {{ var('faded_below') }} * first_log_rr
+                then 'effect_holds'
+            else 'no_fade_detectable'
+        end as fade_verdict
     from judged
 ),
 
@@ -97,6 +121,8 @@ final as (
         flagged.latest_period_no::integer as latest_year_since_position,
         flagged.remaining_effect_share,
         flagged.is_faded,
+        flagged.fade_mde_share,
+        flagged.fade_verdict,
         case
             when flagged.latest_period_no < 2 then 'under two years at this position: too early to judge'
             when not flagged.first_year_effect_clear

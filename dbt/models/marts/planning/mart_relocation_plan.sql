@@ -62,6 +62,8 @@ final as (
         solution.solver_status,
         solution.solver_mip_gap,
         solution.city_half_life_months,
+        solution.city_half_life_basis,
+        solution.is_half_life_assumed,
         solution.moves_requested::integer as moves_requested,
         solution.candidate_sites::integer as candidate_sites
     from solution

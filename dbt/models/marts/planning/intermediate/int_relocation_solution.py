@@ -39,6 +39,7 @@ COLUMNS = {
     "value_gained": "float64", "offences_prevented_per_year": "float64", "squares_newly_covered": "int64",
     "net_gain": "float64", "plan_objective": "float64", "baseline_objective": "float64",
     "solver_status": "string", "solver_mip_gap": "float64", "city_half_life_months": "float64",
+    "city_half_life_basis": "string", "is_half_life_assumed": "bool",
     "moves_requested": "int64", "candidate_sites": "int64",
 }
 
@@ -76,8 +77,10 @@ def model(dbt, session):
     )
 
 
-def camera_remaining(cams: pd.DataFrame, decay: pd.DataFrame, horizon) -> tuple[list[float], list[str], float]:
-    """Each camera's remaining share of its effect: measured, else from its age."""
+def camera_remaining(cams: pd.DataFrame, decay: pd.DataFrame, horizon) -> tuple[list[float], list[str], float, str]:
+    """Each camera's remaining share of its effect: measured, else from its age; and the
+    city-wide half-life with how it was found (a cap or a fallback is an assumption, not
+    a measurement, and the plan says so)."""
     half_life, half_life_basis = _city_half_life(decay)
     shares, bases = [], []
     for row in cams.itertuples():
@@ -89,7 +92,7 @@ def camera_remaining(cams: pd.DataFrame, decay: pd.DataFrame, horizon) -> tuple[
             shares.append(2.0 ** (-months / half_life))
             bases.append(f"from its age ({months:.0f} months) and the city-wide half-life "
                          f"({half_life:.0f} months, {half_life_basis})")
-    return shares, bases, half_life
+    return shares, bases, half_life, half_life_basis
 
 
 def plan(demand: pd.DataFrame, sites: pd.DataFrame, decay: pd.DataFrame, horizon, k: int,
@@ -102,7 +105,7 @@ def plan(demand: pd.DataFrame, sites: pd.DataFrame, decay: pd.DataFrame, horizon
     # a query returned them in (the plan was different from one build to the next)
     cands = sites[sites["site_kind"] == "candidate"].sort_values("site_id").reset_index(drop=True)
     cams = sites[sites["site_kind"] == "camera"].sort_values("site_id").reset_index(drop=True)
-    shares, bases, half_life = camera_remaining(cams, decay, horizon)
+    shares, bases, half_life, half_life_basis = camera_remaining(cams, decay, horizon)
     cams["r"] = shares
     cams["r_basis"] = bases
     k = min(k, len(cams), len(cands))
@@ -217,6 +220,8 @@ def plan(demand: pd.DataFrame, sites: pd.DataFrame, decay: pd.DataFrame, horizon
             "solver_status": "optimal" if res.status == 0 else str(res.message),
             "solver_mip_gap": float(getattr(res, "mip_gap", 0.0) or 0.0),
             "city_half_life_months": half_life,
+            "city_half_life_basis": half_life_basis,
+            "is_half_life_assumed": half_life_basis != "pooled fit",
             "moves_requested": k,
             "candidate_sites": n_x,
         })
