@@ -7,10 +7,14 @@ so a laptop needs no server and no configuration. Production overrides the paths
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,9 +61,15 @@ class Settings:
     redis_events: bool
     redis_conn_id: str
     calendar_paused: bool
+    environment: str
+    api_host: str
 
     @classmethod
     def from_env(cls) -> Settings:
+        """The settings of this process's environment; in production (``KSP_ENV=production``)
+        it refuses to go on with a missing, default or placeholder secret
+        (:func:`check_production`)."""
+        check_production(os.environ)
         data = _path("KSP_DATA_DIR", REPO_ROOT / "data")
         return cls(
             data_dir=data,
@@ -107,6 +117,11 @@ class Settings:
             redis_conn_id=os.environ.get("KSP_REDIS_CONN_ID", "ksp_redis"),
             # the demo and the end-to-end tests replay history: calendar DAGs start paused there
             calendar_paused=os.environ.get("KSP_CALENDAR_PAUSED", "0").lower() in {"1", "true", "yes"},
+            # development | production (production refuses default secrets at start-up)
+            environment=os.environ.get("KSP_ENV", "development"),
+            # the interface the Airflow API server and UI listen on (the demo) or are published
+            # on (docker-compose.yml): this machine only unless set to the one it serves
+            api_host=os.environ.get("KSP_API_HOST", "127.0.0.1"),
         )
 
     def as_json(self) -> str:
@@ -163,6 +178,80 @@ class Settings:
             # no places layer installed yet: an empty one, so that the marts still build
             # (and say "no school within reach") rather than fail on a missing file
             self.places_path.write_text("place_id,kind,name,district_id,geometry_wkt\n", encoding="utf-8")
+
+
+class InsecureSettings(ValueError):
+    """Production was asked to start with a secret missing, left at a default or at a
+    placeholder of ``.env.example``; the message names every such setting (never its value)."""
+
+
+# The secrets production needs (docker-compose.yml passes each into every service) and
+# the shortest value accepted for each; the Fernet key must be a real one (32 bytes, base64).
+PRODUCTION_SECRETS: dict[str, int] = {
+    "POSTGRES_PASSWORD": 12,
+    "REDIS_PASSWORD": 12,
+    "AIRFLOW_ADMIN_PASSWORD": 12,
+    "AIRFLOW__API_AUTH__JWT_SECRET": 32,
+    "AIRFLOW__CORE__FERNET_KEY": 44,
+    "KSP_PSEUDONYM_KEY": 32,
+}
+# connection URLs that must carry a password of their own (PostgreSQL, the Redis broker
+# and the Redis event channel)
+PRODUCTION_URLS = ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__BROKER_URL",
+                   "AIRFLOW__CELERY__RESULT_BACKEND", "AIRFLOW_CONN_KSP_REDIS")
+# defaults of the images and words that mark a value still to be replaced
+_DEFAULTS = {"admin", "airflow", "password", "postgres", "redis", "secret", "changeit", "test"}
+_PLACEHOLDER_WORDS = ("change-me", "change_me", "changeme", "replace-me", "placeholder", "example", "xxx")
+
+
+def _weak(value: str, minimum: int) -> str | None:
+    v = value.strip()
+    if not v:
+        return "is empty"
+    if v.lower() in _DEFAULTS or any(w in v.lower() for w in _PLACEHOLDER_WORDS):
+        return "is a default or placeholder value (.env.example's are refused)"
+    if len(v) < minimum:
+        return f"is shorter than {minimum} characters"
+    return None
+
+
+def production_problems(env: Mapping[str, str]) -> list[str]:
+    """What is wrong with the secrets of ``env`` for production, one line per setting."""
+    problems = []
+    for name, minimum in PRODUCTION_SECRETS.items():
+        if name not in env:
+            problems.append(f"{name} is not set")
+            continue
+        why = _weak(env[name], minimum)
+        if why is None and name == "AIRFLOW__CORE__FERNET_KEY":
+            try:
+                if len(base64.urlsafe_b64decode(env[name].strip().encode())) != 32:
+                    why = "is not a Fernet key (32 url-safe base64 bytes)"
+            except (binascii.Error, ValueError):
+                why = "is not a Fernet key (32 url-safe base64 bytes)"
+        if why:
+            problems.append(f"{name} {why}")
+    for name in PRODUCTION_URLS:
+        url = env.get(name, "")
+        if "://" not in url or url.startswith("sqlite"):  # a JSON connection, a file: no password
+            continue
+        password = urlsplit(url).password
+        if not password:
+            problems.append(f"{name} carries no password")
+        elif _weak(password, 12):
+            problems.append(f"{name}'s password {_weak(password, 12)}")
+    return problems
+
+
+def check_production(env: Mapping[str, str]) -> None:
+    """Refuse to start production (``KSP_ENV=production``) with a missing, default or
+    placeholder secret, naming each one; elsewhere (a laptop, the demo, tests) nothing."""
+    if env.get("KSP_ENV", "development") != "production":
+        return
+    problems = production_problems(env)
+    if problems:
+        raise InsecureSettings("refusing to start in production (KSP_ENV=production): "
+                               + "; ".join(problems) + ". Set them in .env (see .env.example).")
 
 
 def settings() -> Settings:

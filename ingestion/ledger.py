@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import socket
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,6 +75,10 @@ create table if not exists ops.builds (
     message      varchar,
     published_at timestamptz
 );
+-- the process working on a running build (null while it waits between Airflow tasks), so
+-- that the next build can tell a build whose process was killed (reap_abandoned_builds)
+alter table ops.builds add column if not exists pid integer;
+alter table ops.builds add column if not exists host varchar;
 -- what dbt did with each node (model, seed, test) in a build, from its run_results.json
 create table if not exists ops.build_nodes (
     build_id       varchar not null,
@@ -254,8 +260,58 @@ def forget_for_replay(con: duckdb.DuckDBPyConnection, delivery_id: str, at: date
 # --------------------------------------------------------------------------- builds
 
 
-def start_build(con: duckdb.DuckDBPyConnection, build_id: str, at: datetime) -> None:
-    con.execute("insert into ops.builds values (?, ?, null, 'running', null, null)", [build_id, at])
+def start_build(con: duckdb.DuckDBPyConnection, build_id: str, at: datetime, *, pid: int | None = None) -> None:
+    """A new build, ``running`` in process ``pid`` of this host (None: no process holds it now)."""
+    con.execute("insert into ops.builds (build_id, started_at, status, pid, host) values (?, ?, 'running', ?, ?)",
+                [build_id, at, pid, socket.gethostname()])
+
+
+def own_build(con: duckdb.DuckDBPyConnection, build_id: str, pid: int | None) -> None:
+    """Say which process of this host works on a running build now (None: it is handed on
+    to the next Airflow task, and no process may be found dead on its behalf)."""
+    con.execute("update ops.builds set pid = ?, host = ? where build_id = ? and status = 'running'",
+                [pid, socket.gethostname(), build_id])
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this host with this id exists (and is not a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def reap_abandoned_builds(con: duckdb.DuckDBPyConnection, at: datetime,
+                          alive: Callable[[int], bool] = pid_alive) -> list[str]:
+    """Mark ``failed`` every build still ``running`` whose process on this host is gone
+    (a ``kill -9`` of ``ksp build`` or of an Airflow worker), with the reason; returns
+    their ids. A build of another host, or handed on between Airflow tasks (no pid),
+    is left alone: nobody here can tell whether it still runs."""
+    host = socket.gethostname()
+    reaped = []
+    for build_id, pid in con.execute("select build_id, pid from ops.builds where status = 'running' "
+                                     "and pid is not null and host = ? order by started_at", [host]).fetchall():
+        if alive(pid):
+            continue
+        con.execute("update ops.builds set status = 'failed', finished_at = ?, message = ? where build_id = ?",
+                    [at, f"abandoned: its process {pid} on {host} ended without finishing the build "
+                     "(killed); marked failed by the next build, the published warehouse is unchanged",
+                     build_id])
+        log.warning("build %s was abandoned (process %s on %s is gone): marked failed", build_id, pid, host)
+        reaped.append(build_id)
+    return reaped
+
+
+def running_builds(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The ids of the builds still recorded as running."""
+    return {r[0] for r in con.execute("select build_id from ops.builds where status = 'running'").fetchall()}
 
 
 def finish_build(con: duckdb.DuckDBPyConnection, build_id: str, *, status: str, message: str,

@@ -129,6 +129,23 @@ def _manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_settings(args: argparse.Namespace) -> int:
+    """Every container's start (docker-compose.yml's entrypoint): production refuses a
+    missing, default or placeholder secret, naming each, before any service starts."""
+    import os
+
+    from ingestion.config import InsecureSettings, check_production
+
+    try:
+        check_production(os.environ)
+    except InsecureSettings as e:
+        print(e, file=sys.stderr)
+        return 2
+    env = os.environ.get("KSP_ENV", "development")
+    print(f"settings: {env}" + (", every secret set" if env == "production" else " (no production checks)"))
+    return 0
+
+
 def _announce(args: argparse.Namespace) -> int:
     from ingestion import announce
 
@@ -201,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("manifest", help="dbt parse into the manifest the build plan reads")
     p.add_argument("--force", action="store_true", help="even if it is newer than every dbt file")
     p.set_defaults(func=_manifest)
+
+    p = sub.add_parser("check-settings", help="refuse production's default or placeholder secrets (exit 2)")
+    p.set_defaults(func=_check_settings)
 
     p = sub.add_parser("announce", help="announce a delivery (REST asset event, or Redis message)")
     p.add_argument("source")

@@ -147,7 +147,7 @@ def build_dag(sources: list[str], doc_md: str) -> DAG:
             from warehouse import build
 
             changed = sorted({a.name.removeprefix("landed_") for a in (triggering_asset_events or {})})
-            return build.plan_build(settings(), changed)
+            return build.plan_build(settings(), changed, handover=True)
 
         # one retry: a failed test fails again, a lock or a killed worker does not
         @task(pool=WRITER_POOL, priority_weight=1, weight_rule="absolute", retries=1)
@@ -157,7 +157,7 @@ def build_dag(sources: list[str], doc_md: str) -> DAG:
             Per-node results: ``ops.build_nodes`` and ``ksp status``."""
             from warehouse import build
 
-            return build.dbt_build(settings(), plan, attempt=ti.try_number)
+            return build.dbt_build(settings(), plan, attempt=ti.try_number, handover=True)
 
         @task(pool=WRITER_POOL, outlets=[published_asset(cfg)], priority_weight=1, weight_rule="absolute")
         def publish_warehouse(plan: dict[str, Any], summary: str) -> dict[str, Any]:

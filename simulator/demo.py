@@ -106,6 +106,8 @@ def airflow_env(cfg: Settings, smtp_port: int | None = None) -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
         "AIRFLOW__API__PORT": str(api_port()),
+        # the UI and API on this machine only (KSP_API_HOST), not on every interface
+        "AIRFLOW__API__HOST": cfg.api_host,
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url()}/execution/",
         "GX_ANALYTICS_ENABLED": "False",
         # the demo replays the simulator's history: the calendar DAGs (deadlines for today's
@@ -124,12 +126,18 @@ def airflow_env(cfg: Settings, smtp_port: int | None = None) -> dict[str, str]:
 
 
 def _password(cfg: Settings) -> str:
+    """The demo's Airflow password, in the simple auth manager's password file, which
+    only its owner may read (0600, also for a file an older demo left readable)."""
     path = cfg.airflow_home / "passwords.json"
     if path.exists():
+        path.chmod(0o600)
         return json.loads(path.read_text())[USER]
     password = secrets.token_urlsafe(9)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({USER: password}))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps({USER: password}))
+    path.chmod(0o600)  # whatever the umask
     return password
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from ingestion import ledger
 from ingestion.config import Settings
 from ingestion.duck import ensure_spatial_installed
 from warehouse.dbt import DbtFailed, failures, run_dbt, run_target
-from warehouse.publish import publish
+from warehouse.publish import publish, reap_temporary
 
 log = logging.getLogger("ksp")
 
@@ -42,8 +43,14 @@ def source_selector(source: str) -> str:
     return f"source:{source}.{source}+"
 
 
-def plan_build(cfg: Settings, changed_sources: list[str]) -> dict[str, Any]:
+def plan_build(cfg: Settings, changed_sources: list[str], *, handover: bool = False) -> dict[str, Any]:
     """Record a new build as running and decide what it rebuilds.
+
+    First, what killed builds left: a build still ``running`` whose process is gone is
+    marked failed (so this one rebuilds everything), and the temporary copies of
+    publications that never finished are deleted. The new build is recorded as worked
+    on by this process; ``handover`` (the DAG, whose next step runs in another task)
+    records no process until that step claims it.
 
     Only the dbt nodes downstream of the changed sources (dbt's own selector
     ``source:<s>.<s>+``), unless a full build is due: nothing was named (a manual run,
@@ -57,8 +64,10 @@ def plan_build(cfg: Settings, changed_sources: list[str]) -> dict[str, Any]:
     build_id = uuid.uuid4().hex[:12]
     con = ledger.open_for_writing(cfg)
     try:
+        ledger.reap_abandoned_builds(con, datetime.now(UTC))
+        reap_temporary(cfg, ledger.running_builds(con))
         last = ledger.last_finished_build(con)
-        ledger.start_build(con, build_id, datetime.now(UTC))
+        ledger.start_build(con, build_id, datetime.now(UTC), pid=None if handover else os.getpid())
     finally:
         con.close()
     manifest_changed = last is None or (
@@ -74,7 +83,7 @@ def plan_build(cfg: Settings, changed_sources: list[str]) -> dict[str, Any]:
     return plan
 
 
-def dbt_build(cfg: Settings, plan: dict[str, Any], attempt: int = 1) -> str:
+def dbt_build(cfg: Settings, plan: dict[str, Any], attempt: int = 1, *, handover: bool = False) -> str:
     """One ``dbt build`` process over the planned nodes (all on a full build).
 
     One process, not one per node: DuckDB has a single writer, so per-node processes
@@ -82,8 +91,20 @@ def dbt_build(cfg: Settings, plan: dict[str, Any], attempt: int = 1) -> str:
     dbt's own graph order still holds: a failed model or test skips everything
     downstream of it. What dbt did with every node goes to ``ops.build_nodes``.
     Returns dbt's summary line; raises ``BuildFailed`` naming the failed nodes.
+    ``handover``: this runs as its own Airflow task; the build is claimed by this process
+    while it runs and released when it ends, however it ends (unless killed: then the
+    next build finds the process gone and marks the build failed).
     """
     build_id, select = plan["build_id"], plan["select"]
+    _own(cfg, build_id, os.getpid())
+    try:
+        return _dbt_build(cfg, build_id, select, attempt)
+    finally:
+        if handover:
+            _own(cfg, build_id, None)
+
+
+def _dbt_build(cfg: Settings, build_id: str, select: list[str] | None, attempt: int) -> str:
     target = run_target(cfg)
     (target / "run_results.json").unlink(missing_ok=True)
     proc = run_dbt(cfg, "build", *(["--select", *select] if select else []))
@@ -99,7 +120,9 @@ def dbt_build(cfg: Settings, plan: dict[str, Any], attempt: int = 1) -> str:
 
 
 def publish_build(cfg: Settings, plan: dict[str, Any], summary: str) -> dict[str, Any]:
-    """Publish the built marts and record the build as a success."""
+    """Publish the built marts and record the build as a success (claimed by this
+    process while it copies: killed, the next build marks it failed and deletes the copy)."""
+    _own(cfg, plan["build_id"], os.getpid())
     published_at = publish(cfg, plan["build_id"])
     _finish(cfg, plan["build_id"], "success", f"{plan['reason']}: {summary}", published_at)
     return {"build_id": plan["build_id"], "status": "success", "published_path": str(cfg.published_path)}
@@ -149,6 +172,14 @@ def recorded_nodes(cfg: Settings, build_id: str) -> list[NodeResult]:
     con = ledger.open_for_writing(cfg)
     try:
         return [NodeResult(*r) for r in ledger.build_nodes(con, build_id)]
+    finally:
+        con.close()
+
+
+def _own(cfg: Settings, build_id: str, pid: int | None) -> None:
+    con = ledger.open_for_writing(cfg)
+    try:
+        ledger.own_build(con, build_id, pid)
     finally:
         con.close()
 

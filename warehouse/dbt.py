@@ -10,11 +10,14 @@ dbt's own selector ``source:<s>.<s>+`` (:func:`warehouse.build.plan_build`).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,10 +54,38 @@ def dbt_command(cfg: Settings, *args: str, target_path: Path | None = None) -> l
             "--target-path", str(target), "--log-path", str(target.parent / "logs")]
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the dbt child die (SIGKILL) when its parent dies.
+
+    dbt runs as a child process, not through ``dbtRunner`` in ours, and it holds the
+    warehouse's write lock while it runs. Killed with SIGKILL, the parent (``ksp build``,
+    an Airflow task) cannot kill anything itself; only the kernel can, through
+    ``PR_SET_PDEATHSIG``, set in the child between fork and exec. The signal comes when
+    the *thread* that started the child ends, so dbt is started from the thread that
+    waits for it. ``prctl`` is looked up here, in the parent: the child only calls it.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl: nobody would signal us
+            os._exit(1)
+
+    return preexec
+
+
 def run_dbt(cfg: Settings, *args: str, target_path: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run dbt as a child process (it releases every DuckDB lock when it exits)."""
+    """Run dbt as a child process (it releases every DuckDB lock when it exits) that dies
+    with its parent, however the parent ends (:func:`_die_with_parent`); an exception in
+    the parent while it waits (SIGTERM of an Airflow task) kills it too (``subprocess.run``)."""
     return subprocess.run(dbt_command(cfg, *args, target_path=target_path), env=dbt_env(cfg), text=True,
-                          capture_output=True, check=False)
+                          capture_output=True, check=False, preexec_fn=_die_with_parent())
 
 
 def _inputs(project_dir: Path) -> Iterable[Path]:

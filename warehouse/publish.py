@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 import os
-import shutil
+from collections.abc import Collection
 from datetime import UTC, datetime
+from pathlib import Path
 
 from ingestion import ledger
 from ingestion.config import Settings
 from ingestion.duck import connect
 
 PUBLISHED_SCHEMAS = ("marts",)
+log = logging.getLogger("ksp")
+
+
+def _temporary(cfg: Settings, build_id: str) -> Path:
+    """Where a build's copy of the marts is written before it is renamed into place."""
+    target = cfg.published_path
+    return target.with_name(f".{target.name}.{build_id}.tmp")
+
+
+def reap_temporary(cfg: Settings, running: Collection[str]) -> list[Path]:
+    """Delete what killed publications left beside the published file: the temporary
+    copies (``.ksp.duckdb.<build>.tmp``, a copy of every mart) and their ``.wal``, of
+    every build not in ``running``. Returns what was deleted."""
+    target = cfg.published_path
+    prefix = f".{target.name}."
+    reaped = []
+    for path in sorted(target.parent.glob(f"{prefix}*.tmp*")):
+        build_id, _, rest = path.name.removeprefix(prefix).partition(".")
+        if rest not in ("tmp", "tmp.wal") or build_id in running:
+            continue
+        path.unlink(missing_ok=True)
+        log.warning("deleted %s, left by a publication that did not finish", path)
+        reaped.append(path)
+    return reaped
 
 
 def publish(cfg: Settings, build_id: str) -> datetime:
@@ -23,7 +49,7 @@ def publish(cfg: Settings, build_id: str) -> datetime:
     build's id and time and the deliveries' record (status, rules, counts) for reports.
     """
     target = cfg.published_path
-    tmp = target.with_name(f".{target.name}.{build_id}.tmp")
+    tmp = _temporary(cfg, build_id)
     tmp.unlink(missing_ok=True)
     now = datetime.now(UTC)
     con = connect(tmp, cfg, spatial=True)
@@ -48,5 +74,5 @@ def publish(cfg: Settings, build_id: str) -> datetime:
     finally:
         con.close()
     os.replace(tmp, target)
-    shutil.rmtree(tmp.with_suffix(".tmp.wal"), ignore_errors=True)
+    tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
     return now

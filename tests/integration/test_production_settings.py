@@ -25,7 +25,7 @@ def test_compose_init_command_and_an_ingest_run_on_postgresql(tmp_path: Path, po
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     shared = compose["x-ksp"]["environment"]
     assert shared["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
-    assert shared["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:6379")
+    assert shared["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://:${REDIS_PASSWORD:?set REDIS_PASSWORD}@redis:6379")
     init_command = compose["services"]["init"]["command"]
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
@@ -57,3 +57,127 @@ def test_compose_init_command_and_an_ingest_run_on_postgresql(tmp_path: Path, po
     ledger = duckdb.connect(str(tmp_path / "data" / "ops" / "ledger.duckdb"), read_only=True)
     assert ledger.execute("select status, rows_loaded from ops.load_ledger").fetchall() == [("loaded", 5)]
     ledger.close()
+
+
+# --------------------------------------------------------------------------- secrets and network (issue 15, item 8)
+
+ENV_EXAMPLE = REPO / ".env.example"
+KSP_BIN = Path(sys.executable).parent
+
+
+def _resolved_compose(tmp_path: Path, **overrides: str) -> dict:
+    """docker-compose.yml as compose resolves it with .env.example (and ``overrides``)."""
+    import shutil
+
+    compose_cli = shutil.which("docker-compose")
+    assert compose_cli, "the Debian docker-compose package is a test dependency (apt-get install docker-compose)"
+    env_file = tmp_path / "test.env"
+    lines = ENV_EXAMPLE.read_text().splitlines()
+    env_file.write_text("\n".join([*lines, *(f"{k}={v}" for k, v in overrides.items())]) + "\n")
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    checked = subprocess.run([compose_cli, "--env-file", str(env_file), "config", "-q"], cwd=REPO, env=clean,
+                             capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr
+    out = subprocess.run([compose_cli, "--env-file", str(env_file), "config"], cwd=REPO, env=clean,
+                         capture_output=True, text=True, check=True)
+    return yaml.safe_load(out.stdout)
+
+
+STRONG = {
+    "POSTGRES_PASSWORD": "9f2c4e1a7b3d5f60a8c2e4b6",
+    "REDIS_PASSWORD": "5d7e9a1c3b5f7d9e1a3c5e7f",
+    "AIRFLOW_ADMIN_PASSWORD": "b1d3f5a7c9e1b3d5f7a9c1e3",
+    "AIRFLOW_JWT_SECRET": "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071",
+    "AIRFLOW_FERNET_KEY": "6HSk3DnAQDdyTMcGHsqdqRkJqaIXYuDutcRHkMsfFwo=",
+    "KSP_PSEUDONYM_KEY": "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a59687",
+}
+
+
+def _start(service: dict, command: list[str]) -> subprocess.CompletedProcess[str]:
+    """A service's entrypoint run for real here (compose turns its ``$$`` into ``$``) with the
+    service's resolved environment, and ``command`` as the service's command."""
+    entrypoint = [part.replace("$$", "$") for part in service["entrypoint"]]
+    env = {**{k: str(v) for k, v in service["environment"].items()},
+           "PATH": str(KSP_BIN) + os.pathsep + os.environ["PATH"],
+           **{k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}}  # a worktree's checkout
+    return subprocess.run([*entrypoint, *command], env=env, capture_output=True, text=True, check=False)
+
+
+def test_compose_validates_and_redis_requires_the_password_the_urls_carry(tmp_path: Path) -> None:
+    compose = _resolved_compose(tmp_path, REDIS_PASSWORD=STRONG["REDIS_PASSWORD"])
+    redis = compose["services"]["redis"]
+    pw = STRONG["REDIS_PASSWORD"]
+    assert redis["command"][redis["command"].index("--requirepass") + 1] == pw
+    assert redis["environment"]["REDISCLI_AUTH"] == pw  # the health check authenticates
+    for name in ("api-server", "scheduler", "worker", "triggerer", "dag-processor", "init"):
+        env = compose["services"][name]["environment"]
+        assert env["AIRFLOW__CELERY__BROKER_URL"] == f"redis://:{pw}@redis:6379/0", name
+        assert env["AIRFLOW_CONN_KSP_REDIS"] == f"redis://:{pw}@redis:6379/1", name
+
+
+def test_the_api_server_is_published_on_the_interface_it_serves_not_on_every_one(tmp_path: Path) -> None:
+    [port] = _resolved_compose(tmp_path)["services"]["api-server"]["ports"]
+    assert str(port).startswith("127.0.0.1:8080:8080"), port  # the default: this machine only
+    [port] = _resolved_compose(tmp_path, KSP_API_HOST="10.20.30.40")["services"]["api-server"]["ports"]
+    assert str(port).startswith("10.20.30.40:8080:8080"), port
+
+    from ingestion.config import settings
+    from simulator.demo import airflow_env
+
+    assert settings().api_host == "127.0.0.1"
+    assert airflow_env(settings())["AIRFLOW__API__HOST"] == "127.0.0.1"  # the demo's UI, on localhost
+
+
+def test_production_refuses_to_start_on_the_placeholders_naming_each_setting(tmp_path: Path) -> None:
+    service = _resolved_compose(tmp_path)["services"]["scheduler"]
+    assert service["environment"]["KSP_ENV"] == "production"
+    refused = _start(service, ["echo", "scheduler started"])
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "scheduler started" not in refused.stdout
+    for name in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "AIRFLOW_ADMIN_PASSWORD", "AIRFLOW__API_AUTH__JWT_SECRET",
+                 "AIRFLOW__CORE__FERNET_KEY", "KSP_PSEUDONYM_KEY", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+                 "AIRFLOW__CELERY__BROKER_URL", "AIRFLOW_CONN_KSP_REDIS"):
+        assert name in refused.stderr, (name, refused.stderr)
+    assert "change-me" not in refused.stderr  # it names settings, never prints a secret
+
+    started = _start(_resolved_compose(tmp_path, **STRONG)["services"]["scheduler"], ["echo", "scheduler started"])
+    assert started.returncode == 0, started.stderr
+    assert "scheduler started" in started.stdout
+
+
+@pytest.mark.parametrize(("name", "value", "why"), [
+    ("POSTGRES_PASSWORD", "", "is empty"),
+    ("REDIS_PASSWORD", "change-me", "placeholder"),
+    ("AIRFLOW_ADMIN_PASSWORD", "admin", "placeholder"),
+    ("AIRFLOW_ADMIN_PASSWORD", "short-pass1", "shorter than 12"),
+    ("AIRFLOW__API_AUTH__JWT_SECRET", "change-me-to-a-long-random-secret", "placeholder"),
+    ("AIRFLOW__CORE__FERNET_KEY", "QUJD" * 11, "not a Fernet key"),  # 33 bytes
+    ("KSP_PSEUDONYM_KEY", "change-me-to-a-long-random-secret", "placeholder"),
+])
+def test_each_weak_secret_is_refused_by_name_when_settings_are_read(monkeypatch: pytest.MonkeyPatch, name: str,
+                                                                    value: str, why: str) -> None:
+    from ingestion.config import InsecureSettings, settings
+
+    good = {**STRONG, "AIRFLOW__API_AUTH__JWT_SECRET": STRONG["AIRFLOW_JWT_SECRET"],
+            "AIRFLOW__CORE__FERNET_KEY": STRONG["AIRFLOW_FERNET_KEY"], "KSP_ENV": "production"}
+    for k, v in good.items():
+        monkeypatch.setenv(k, v)
+    assert settings().environment == "production"  # every secret strong: it starts
+    monkeypatch.setenv(name, value)
+    with pytest.raises(InsecureSettings, match=f"{name} .*{why}"):
+        settings()
+    monkeypatch.setenv("KSP_ENV", "development")  # a laptop, the demo, the tests: no such check
+    assert settings().environment == "development"
+
+
+def test_the_demo_password_file_is_readable_by_its_owner_only(cfg) -> None:
+    import stat
+
+    from simulator.demo import _password
+
+    password = _password(cfg)
+    path = cfg.airflow_home / "passwords.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o644)  # as an earlier demo wrote it
+    assert _password(cfg) == password
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -287,3 +287,34 @@ def test_a_second_writer_waits_and_then_names_the_holder(cfg: Settings) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_running_build_whose_process_is_gone_is_marked_failed_at_the_next_start(con) -> None:
+    import os
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a real process that ran and ended: its pid is dead now
+    ledger.start_build(con, "killed", T0, pid=gone.pid)
+    ledger.start_build(con, "alive", T0 + timedelta(seconds=1), pid=os.getpid())
+    ledger.start_build(con, "handed_on", T0 + timedelta(seconds=2), pid=None)  # between Airflow tasks
+    ledger.start_build(con, "elsewhere", T0 + timedelta(seconds=3), pid=gone.pid)
+    con.execute("update ops.builds set host = 'another-host' where build_id = 'elsewhere'")
+
+    assert ledger.reap_abandoned_builds(con, T0 + timedelta(minutes=5)) == ["killed"]
+    rows = dict(con.execute("select build_id, status from ops.builds").fetchall())
+    assert rows == {"killed": "failed", "alive": "running", "handed_on": "running", "elsewhere": "running"}
+    message, finished = con.execute("select message, finished_at from ops.builds where build_id = 'killed'").fetchone()
+    assert message.startswith(f"abandoned: its process {gone.pid} on ") and "killed" in message
+    assert finished == T0 + timedelta(minutes=5)
+    assert ledger.last_finished_build(con) == ("failed", T0)  # so the next build rebuilds everything
+    assert ledger.running_builds(con) == {"alive", "handed_on", "elsewhere"}
+    assert ledger.reap_abandoned_builds(con, T0 + timedelta(minutes=6)) == []  # once
+
+
+def test_a_live_process_keeps_its_build_running(con) -> None:
+    import os
+
+    ledger.start_build(con, "mine", T0, pid=os.getpid())
+    assert ledger.reap_abandoned_builds(con, T0) == []
+    assert ledger.pid_alive(os.getpid())
