@@ -52,6 +52,16 @@ READING_PL = {
     "no displacement or diffusion": "bez przemieszczenia i bez rozlania",
     "no success to weigh": "brak spadku w zasięgu kamery (nie ma czego ważyć)",
 }
+# mart_displacement(_by_area).displacement_verdict, as the department reads it
+DISPLACEMENT_VERDICT_PL = {
+    "displacement_found": "stwierdzono przemieszczenie do otoczenia",
+    "diffusion_found": "stwierdzono rozlanie korzyści na otoczenie",
+    "no_displacement_detectable": "brak przemieszczenia (test wykryłby wzrost o {mde} w otoczeniu)",
+    "too_few_to_tell": "za mało zdarzeń, by ocenić",
+    "no_effect_to_displace": "brak wyraźnego spadku w zasięgu kamer – nie ma czego przemieszczać",
+    "no_success_to_weigh": "brak spadku w zasięgu kamery – nie ma czego przemieszczać",
+    "no_control_data": "brak danych z obszaru kontrolnego",
+}
 SOS_PL = {"confirmed_health_life": "zagrożenie zdrowia lub życia", "confirmed_other": "potwierdzone – inne",
           "unconfirmed": "niepotwierdzone"}
 SOURCE_PL = {"anpr_counts": "zliczenia ANPR", "cameras_wbizk": "rejestr kamer WBiZK",
@@ -319,13 +329,18 @@ def _faded_section(db: Published) -> Section:
         from marts.mart_effect_decay where is_faded
         qualify row_number() over (partition by camera_point_id order by latest_year_since_position desc) = 1
         order by remaining_effect_share, camera_point_id""")
-    judged = int(db.one("select count(distinct camera_point_id) from marts.mart_effect_decay") or 0)
+    # only where the mart can judge: two years at the position and a first-year effect to fade from
+    judged = int(db.one("select count(distinct camera_point_id) from marts.mart_effect_decay "
+                        "where is_faded is not null") or 0)
     if rows:
         findings = [f"Efekt odstraszający wygasł przy {polish.plural(len(rows), 'kamerze', 'kamerach', 'kamerach')} "
                     f"spośród {polish.number(judged)} ocenionych: zostało im mniej niż 35 % efektu "
                     "z pierwszego roku."]
-    else:
+    elif judged:
         findings = [f"Żadna z {polish.number(judged)} ocenionych kamer nie spełnia kryterium wygaśnięcia efektu."]
+    else:
+        findings = ["Żadnej kamery nie da się jeszcze ocenić: ocena wymaga dwóch lat na pozycji i wyraźnego "
+                    "efektu w pierwszym roku."]
     findings.append("Kamer zainstalowanych przed początkiem danych nie da się ocenić (brak okresu „przed”).")
     table = Table(["Punkt", "Lata na pozycji", "RR w 1. roku", "RR w ostatnim roku", "Zostało efektu"],
                   [[p, polish.number(y), polish.number(r1, 2), polish.number(rl, 2), polish.percent(share)]
@@ -335,29 +350,42 @@ def _faded_section(db: Published) -> Section:
 
 
 def _displacement_section(db: Published) -> Section:
-    rows = db.rows("""
-        select offence_scope, reading, count(*), count(*) filter (where is_displacement_significant)
-        from marts.mart_displacement group by all order by 1, 3 desc""")
-    scopes: dict[str, list[tuple[str, int, int]]] = {}
-    for scope, reading, n, sig in rows:
-        scopes.setdefault(scope, []).append((reading, n, sig))
-    table_rows, significant, total = [], 0, 0
-    for scope, readings in scopes.items():
-        n_scope = sum(n for _, n, _ in readings)
-        sig_scope = sum(s for _, _, s in readings)
-        significant, total = significant + sig_scope, total + n_scope
-        top = max(readings, key=lambda r: r[1])
-        table_rows.append([CLASS_PL.get(scope, scope), polish.number(n_scope), polish.number(sig_scope),
-                           f"{READING_PL.get(top[0], top[0])} ({polish.percent(top[1] / n_scope)})"])
-    findings = [
-        f"Istotne przemieszczenie przestępczości do pierścienia 150–400 m stwierdzono w "
-        f"{polish.number(significant)} z {polish.number(total)} ocen (pozycja × okres × klasa czynów).",
-        "Pojedyncza kamera rzadko pozwala rozstrzygnąć, czy przestępczość się przenosi: przy obecnej liczbie "
-        "zdarzeń wykrywalny jest dopiero wzrost w pierścieniu o kilkanaście procent w roku."]
+    """The city's question "do offences migrate?" answered where the data resolve it:
+    pooled by kind of place (mart_displacement_by_area), then how many single cameras
+    the counts allow to judge at all (mart_displacement's verdicts)."""
+    pooled = db.rows("""
+        select area_type, camera_positions, buffer_rate_ratio, buffer_rate_ratio_ci_low, buffer_rate_ratio_ci_high,
+               mde_ring_rise_pct, displacement_verdict, placebo_verdict
+        from marts.mart_displacement_by_area where offence_scope = 'instrumental' order by area_type""")
+    per_camera = dict(db.rows("""
+        select displacement_verdict, count(*) from marts.mart_displacement
+        where offence_scope = 'instrumental' and period_no = 1 group by 1"""))
+    findings = []
+    for area, _n, _rr, _lo, _hi, mde, verdict, placebo in pooled:
+        text = DISPLACEMENT_VERDICT_PL.get(verdict, verdict).format(mde=polish.percent((mde or 0) / 100))
+        caution = (" Uwaga: w tej grupie miejsc zmieniły się też wykroczenia drogowe, na które kamery nie działają "
+                   "(test placebo), więc wynik może odzwierciedlać zmiany w okolicy, a nie działanie kamer."
+                   if placebo == "placebo_fails" else "")
+        findings.append(f"{AREA_LOCATIVE.get(area, area)} (czyny instrumentalne, pierwszy rok): {text}.{caution}")
+    judged = sum(n for v, n in per_camera.items() if v in ("displacement_found", "diffusion_found",
+                                                              "no_displacement_detectable"))
+    total = sum(per_camera.values())
+    findings.append(
+        f"Dla pojedynczych kamer liczba zdarzeń pozwala rozstrzygnąć w {polish.number(judged)} "
+        f"z {polish.number(total)} pozycji (przemieszczenie stwierdzone w "
+        f"{polish.number(per_camera.get('displacement_found', 0))}); przy pozostałych test nie wykryłby nawet "
+        "przeniesienia wszystkich zdarzeń, którym kamera zapobiegła, albo w zasięgu kamery nie było spadku.")
+    table = Table(["Rodzaj miejsca", "Pozycje", "Zmiana w pierścieniu 150–400 m (RR)", "95 % CI", "Ocena",
+                   "Test placebo"],
+                  [[AREA_PL.get(a, a), polish.number(n), polish.number(rr, 2),
+                    f"{polish.number(lo, 2)}–{polish.number(hi, 2)}",
+                    DISPLACEMENT_VERDICT_PL.get(v, v).format(mde=polish.percent((mde or 0) / 100)),
+                    {"placebo_passes": "zgodny", "placebo_fails": "niezgodny"}.get(pl, "brak danych")]
+                   for a, n, rr, lo, hi, mde, v, pl in pooled],
+                  align=["l", "r", "r", "r", "l", "l"], widths=[1.2, 0.6, 1.1, 0.9, 2.8, 0.8],
+                  csv_name="przemieszczenie.csv")
     return Section("Czy przestępczość się przenosi? Przemieszczenie i rozlanie korzyści", findings=findings,
-                   table=Table(["Klasa czynów", "Oceny", "Istotne przemieszczenie", "Najczęstszy odczyt (WDQ)"],
-                               table_rows, align=["l", "r", "r", "l"], csv_name="przemieszczenie.csv"),
-                   page_break=True)
+                   table=table, page_break=True)
 
 
 def _cost_section(db: Published) -> Section:
@@ -414,6 +442,13 @@ def _relocation_section(db: Published) -> Section:
     findings = ([f"Przeniesienie {polish.plural(len(rows), 'kamery', 'kamer', 'kamer')} według planu zapobiegłoby "
                  f"około {polish.number(total)} czynom rocznie (model pokrycia, optymalizacja dokładna)."] if rows
                 else ["Plan nie proponuje żadnego przeniesienia."])
+    assumed = db.rows("select any_value(city_half_life_months) from marts.mart_relocation_plan "
+                      "where is_half_life_assumed")
+    if rows and assumed and assumed[0][0] is not None:
+        findings.append(
+            "Tempo wygasania efektu nie daje się zmierzyć w obecnych danych, więc plan przyjmuje okres "
+            f"półtrwania {polish.number(assumed[0][0])} mies.: pozostały efekt kamer bez własnego pomiaru "
+            "jest założeniem, nie pomiarem.")
     return Section("Rekomendowane przeniesienia kamer", findings=findings, table=table)
 
 

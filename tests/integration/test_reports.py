@@ -141,7 +141,9 @@ def test_the_monthly_report_is_mailed_in_polish_with_its_figures(on_demo: Settin
     if faded:
         assert {line.split(";")[0] for line in listed.read_text(encoding="utf-8-sig").splitlines()[1:]} == faded
     else:
-        assert not listed.exists() and "nie spełnia kryterium wygaśnięcia efektu" in text
+        # none faded, or none the mart can judge yet (two years and a first-year effect): said either way
+        assert not listed.exists() and ("nie spełnia kryterium wygaśnięcia efektu" in text
+                                        or "Żadnej kamery nie da się jeszcze ocenić" in text)
     # the classification table shows the mart's month, source by source
     shown = [line.split(";") for line in (folder / "klasyfikacja.csv").read_text(encoding="utf-8-sig").splitlines()[1:]]
     assert [(r[1], r[3]) for r in shown] == [(polish.number(n), polish.number(u)) for n, u in quality] and quality
