@@ -63,6 +63,8 @@ class Settings:
     calendar_paused: bool
     environment: str
     api_host: str
+    keep_versions: int
+    keep_version_days: float
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -122,6 +124,10 @@ class Settings:
             # the interface the Airflow API server and UI listen on (the demo) or are published
             # on (docker-compose.yml): this machine only unless set to the one it serves
             api_host=os.environ.get("KSP_API_HOST", "127.0.0.1"),
+            # published versions (published/versions/<id>/) kept: the newest N, and every
+            # one younger than D days, so a study can come back to the version it cited
+            keep_versions=int(os.environ.get("KSP_KEEP_VERSIONS", "10")),
+            keep_version_days=float(os.environ.get("KSP_KEEP_VERSION_DAYS", "30")),
         )
 
     def as_json(self) -> str:

@@ -378,6 +378,16 @@ def clear_quarantined_values(con: duckdb.DuckDBPyConnection, cutoff: datetime) -
 # --------------------------------------------------------------------------- publication
 
 
+def build_test_results(con: duckdb.DuckDBPyConnection, build_id: str, ledger_alias: str) -> list[tuple[str, str]]:
+    """``(test name, status)`` of every dbt data and unit test in a build's last attempt,
+    from the ledger attached as ``ledger_alias`` (the published version's MANIFEST cites them)."""
+    return con.execute(f"""
+        select name, status from {ledger_alias}.ops.build_nodes
+        where build_id = ? and resource_type in ('test', 'unit_test')
+        qualify attempt = max(attempt) over ()
+        order by name""", [build_id]).fetchall()
+
+
 def copy_delivery_record(con: duckdb.DuckDBPyConnection, ledger_alias: str, schema: str = "meta") -> None:
     """Copy what the reports say about deliveries into ``<schema>`` of the connection's
     database, from the ledger attached as ``ledger_alias``: one row per delivery (source,

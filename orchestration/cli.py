@@ -70,6 +70,30 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _versions(args: argparse.Namespace) -> int:
+    """The kept published versions, newest first: what a study cites and can open again."""
+    import json
+
+    from warehouse.publish import list_versions
+
+    versions = list_versions(settings())
+    if args.json:
+        print(json.dumps(versions, indent=2, ensure_ascii=False, default=str))
+        return 0
+    if not versions:
+        print("no published version yet")
+        return 0
+    for v in versions:
+        tests = v["dbt_tests"]["counts"]
+        commit = v["project"]["commit"][:12] + (" (uncommitted changes)" if v["project"].get("dirty") else "")
+        print(f"{v['version_id']}  build {v['build_id']}  published {v['published_at']}  commit {commit}\n"
+              f"    {len(v['deliveries'])} deliveries, {len(v['tables'])} tables, "
+              f"{sum(v['tables'].values())} rows; dbt tests: "
+              + (", ".join(f"{n} {s}" for s, n in sorted(tests.items())) or "none recorded")
+              + f"\n    {v['path']}")
+    return 0
+
+
 def _status(args: argparse.Namespace) -> int:
     from serving import status
 
@@ -190,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("build", help="dbt build (models and tests), then publish read-only")
     p.set_defaults(func=_build)
+
+    p = sub.add_parser("versions", help="the kept published versions (id, build, commit, deliveries, tests)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_versions)
 
     p = sub.add_parser("status", help="ledger, quarantine and last builds")
     p.add_argument("--json", action="store_true")
