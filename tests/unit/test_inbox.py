@@ -67,3 +67,58 @@ def test_trigger_emits_one_event_per_landed_file(tmp_path: Path) -> None:
     assert [e["file"] for e in events] == ["kmp_zdarzenia_2025-03.csv", "kmp_zdarzenia_2025-04.csv"]
     assert all(Path(e["path"]).exists() and e["source"] == "police" for e in events)
     assert list(box.iterdir()) == []
+
+
+def test_a_symlink_in_the_inbox_is_not_claimed_nor_followed_and_is_reported(tmp_path: Path) -> None:
+    root, received = tmp_path / "inbox", tmp_path / "received" / "police"
+    box = root / "police"
+    box.mkdir(parents=True)
+    secret = tmp_path / "ops" / "pseudonym.key"
+    secret.parent.mkdir()
+    secret.write_bytes(b"key bytes")
+    (box / "kmp_zdarzenia_2025-03.csv").symlink_to(secret)
+    (box / "kmp_zdarzenia_2025-04.csv").write_text("x")
+    (box / "kmp_zdarzenia_2025-05.csv").mkdir()  # a folder named like a delivery: not a file either
+
+    claimed = inbox.claim(box, received, settle_seconds=0)
+    assert [p.name for p in claimed] == ["kmp_zdarzenia_2025-04.csv"]
+    assert (box / "kmp_zdarzenia_2025-03.csv").is_symlink()  # left where it is, not moved
+    assert secret.read_bytes() == b"key bytes"
+    assert not any(p.is_symlink() for p in received.rglob("*"))
+    assert [p.read_text() for p in inbox.pending(received)] == ["x"]
+
+    reported = {Path(e["path"]).name: e for e in inbox.unclaimable(root, ["police"], partial_grace_seconds=60)}
+    assert set(reported) == {"kmp_zdarzenia_2025-03.csv", "kmp_zdarzenia_2025-05.csv"}
+    assert reported["kmp_zdarzenia_2025-03.csv"]["source"] == "police"
+    assert "symbolic link" in reported["kmp_zdarzenia_2025-03.csv"]["reason"]
+    assert "not a regular file" in reported["kmp_zdarzenia_2025-05.csv"]["reason"]
+
+
+def test_a_symlink_claimed_by_copy_is_refused_and_leaves_no_claim(tmp_path: Path) -> None:
+    target = tmp_path / "real.csv"
+    target.write_text("x")
+    link = tmp_path / "kmp_zdarzenia_2025-03.csv"
+    link.symlink_to(target)
+    with pytest.raises(OSError):
+        inbox.claim_copy(link, tmp_path / "received")
+    assert not (tmp_path / "received").exists()
+
+
+@pytest.mark.parametrize("name", ["../x.csv", "a/b.csv", "..", "x\x00.csv", "sos_\n.jsonl", ".hidden.csv",
+                                  "a\u202ecsv.exe", "a\udcff.csv", ""])
+def test_unsafe_names_never_become_claims(tmp_path: Path, name: str) -> None:
+    src = tmp_path / "kmp_zdarzenia_2025-03.csv"
+    src.write_text("x")
+    with pytest.raises(inbox.UnsafeName):
+        inbox.safe_name(name)
+    with pytest.raises(inbox.UnsafeName):
+        inbox.claim_copy(src, tmp_path / "received", name)
+    assert not (tmp_path / "received").exists()
+
+
+def test_names_are_claimed_in_nfc_form(tmp_path: Path) -> None:
+    box, received = tmp_path / "inbox", tmp_path / "received"
+    box.mkdir()
+    (box / "ro\u0301z\u0307a.csv").write_text("x")  # o + combining acute, z + dot above, as macOS writes
+    [claimed] = inbox.claim(box, received, settle_seconds=0)
+    assert claimed.name == "r\u00f3\u017ca.csv"
