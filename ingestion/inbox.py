@@ -134,36 +134,50 @@ def _hand_back(target: Path, path: Path) -> None:
         os.replace(target, target.with_name(f".unclaimed-{target.name}"))
 
 
-def _why_not_claimed(path: Path, now: float, partial_grace_seconds: float) -> str | None:
-    """Why a file of a source's inbox will not be claimed, or None (it will be, or may still be)."""
+def _why_not_claimed(path: Path, now: float, partial_grace_seconds: float) -> tuple[str, str] | None:
+    """``(kind, reason)`` a file of a source's inbox will not be claimed, or None (it will
+    be, or may still be)."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
         return None
     if stat.S_ISLNK(st.st_mode):
-        return f"symbolic link (to {os.readlink(path)}): not followed, not claimed; deliver the file itself"
+        return "symlink", f"symbolic link (to {os.readlink(path)}): not followed, not claimed; deliver the file itself"
     if not stat.S_ISREG(st.st_mode):
-        return "not a regular file (a folder, pipe or device): not claimed"
+        return "not_regular", "not a regular file (a folder, pipe or device): not claimed"
     if path.name.endswith(PARTIAL_SUFFIXES):
         age = now - st.st_mtime
         if age > partial_grace_seconds:
-            return (f"partial upload untouched for {age / 3600:.1f} h (grace {partial_grace_seconds / 3600:.1f} h): "
-                    "never renamed to its final name, not claimed")
+            return "partial", (f"partial upload untouched for {age / 3600:.1f} h (grace "
+                               f"{partial_grace_seconds / 3600:.1f} h): never renamed to its final name, not claimed")
         return None
     if path.name.startswith("."):
-        return "dot-file: hidden names are never claimed"
+        return "dot_file", "dot-file: hidden names are never claimed"
     try:
         safe_name(path.name)
     except UnsafeName as e:
-        return f"{e}: not claimed"
+        return "unsafe_name", f"{e}: not claimed"
     return None
+
+
+def unclaimable_in(inbox: Path, *, partial_grace_seconds: float, now: float | None = None) -> list[dict[str, Any]]:
+    """What sits in one source's inbox folder that no claim will take (the watcher's share)."""
+    if not inbox.is_dir():
+        return []
+    now = time.time() if now is None else now
+    found = []
+    for path in sorted(inbox.iterdir()):
+        why = _why_not_claimed(path, now, partial_grace_seconds)
+        if why:
+            found.append({"source": inbox.name, "path": str(path), "kind": why[0], "reason": why[1]})
+    return found
 
 
 def unclaimable(inbox_root: Path, sources: Iterable[str], *, partial_grace_seconds: float,
                 now: float | None = None) -> list[dict[str, Any]]:
     """What sits in the inbox that no claim will take, with the reason: symlinks, folders,
     dot-files, partial uploads older than the grace period, unsafe names, files outside a
-    source folder and unknown source folders (``{"source", "path", "reason"}``)."""
+    source folder and unknown source folders (``{"source", "path", "kind", "reason"}``)."""
     if not inbox_root.is_dir():
         return []
     now = time.time() if now is None else now
@@ -171,18 +185,15 @@ def unclaimable(inbox_root: Path, sources: Iterable[str], *, partial_grace_secon
     found: list[dict[str, Any]] = []
     for top in sorted(inbox_root.iterdir()):
         if top.name in known and top.is_dir():
-            for path in sorted(top.iterdir()):
-                reason = _why_not_claimed(path, now, partial_grace_seconds)
-                if reason:
-                    found.append({"source": top.name, "path": str(path), "reason": reason})
+            found += unclaimable_in(top, partial_grace_seconds=partial_grace_seconds, now=now)
         elif top.is_dir() and not top.is_symlink():
             files = sum(1 for p in top.rglob("*") if not p.is_dir())
-            found.append({"source": None, "path": str(top), "reason": (
+            found.append({"source": None, "path": str(top), "kind": "unknown_source", "reason": (
                 f"unknown source folder {top.name!r} ({files} file(s)): no source of that name, "
                 f"nothing in it is claimed; known: {', '.join(sorted(known))}")})
         else:
             kind = "symbolic link" if top.is_symlink() else "file"
-            found.append({"source": None, "path": str(top), "reason": (
+            found.append({"source": None, "path": str(top), "kind": "outside_source", "reason": (
                 f"{kind} outside a source folder: deliveries go into inbox/<source>/, not claimed")})
     return found
 

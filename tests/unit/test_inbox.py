@@ -122,3 +122,38 @@ def test_names_are_claimed_in_nfc_form(tmp_path: Path) -> None:
     (box / "ro\u0301z\u0307a.csv").write_text("x")  # o + combining acute, z + dot above, as macOS writes
     [claimed] = inbox.claim(box, received, settle_seconds=0)
     assert claimed.name == "r\u00f3\u017ca.csv"
+
+
+def test_the_watcher_alerts_once_about_a_symlink_and_the_daily_check_fails_on_it(
+        cfg, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    from orchestration.calendar import StuckInInbox, check_inbox
+    from orchestration.triggers import InboxArrivalTrigger
+
+    box, received = cfg.inbox_dir / "police", cfg.received_dir / "police"
+    box.mkdir(parents=True)
+    link = box / "kmp_zdarzenia_2025-02.csv"
+    link.symlink_to(tmp_path / "elsewhere.csv")
+    trigger = InboxArrivalTrigger(source="police", inbox_dir=str(box), received_dir=str(received),
+                                  poll_interval=0.05, settle_seconds=0)
+
+    async def one_event() -> dict:
+        gen = trigger.run()
+        await asyncio.sleep(0)
+        task = asyncio.ensure_future(gen.__anext__())
+        await asyncio.sleep(0.3)  # several polls with only the symlink there
+        (box / "kmp_zdarzenia_2025-03.csv").write_text("x")
+        event = (await asyncio.wait_for(task, 5)).payload
+        await gen.aclose()
+        return event
+
+    event = asyncio.run(one_event())
+    assert event["file"] == "kmp_zdarzenia_2025-03.csv"
+    out = capfd.readouterr()  # the trigger's logger writes the triggerer's log (structlog)
+    alerts = [line for line in (out.out + out.err).splitlines() if "ALERT inbox" in line]
+    assert len(alerts) == 1 and f"{link}: symbolic link" in alerts[0]
+    assert link.is_symlink()
+
+    with pytest.raises(StuckInInbox, match="symbolic link"):
+        check_inbox(cfg)
+    link.unlink()
+    assert check_inbox(cfg) == 0
