@@ -8,7 +8,8 @@ is left alone until it settles. Only regular files with safe names are claimed; 
 the inbox cannot take (symlinks, folders, dot-files, abandoned partial uploads, unknown
 source folders) is listed by :func:`unclaimable` for ``ksp status`` and the watcher.
 Announced deliveries and replays are claimed by a copy into the same layout
-(:func:`claim_copy`). Only the standard library is used here: this module runs inside the triggerer's event loop.
+(:func:`claim_copy`). Only the standard library is used here: this module runs inside
+the triggerer's event loop.
 """
 
 from __future__ import annotations
