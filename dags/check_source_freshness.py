@@ -4,7 +4,10 @@
 **What:** `dbt source freshness` on the landed tables; the thresholds (`warn_after`,
 `error_after`) sit beside each source in `dbt/models/staging/<source>/_<source>__sources.yml`.
 Warnings go to the log; a source past `error_after` fails the task, which retries
-and then mails the data-engineering address.
+and then mails the data-engineering address. Beside it, `inbox_unclaimable` fails (and
+so mails) while the inbox holds files no claim will take: symlinks, dot-files, partial
+uploads older than `KSP_PARTIAL_GRACE_SECONDS`, unknown source folders (`ksp status`
+lists them too).
 
 **Triggered by:** the calendar, daily at 07:00 Europe/Warsaw.
 
@@ -27,7 +30,14 @@ def check_source_freshness():
 
         return check_freshness(settings())
 
+    @task(pool=WRITER_POOL)  # reads no DuckDB file; milliseconds, and the pool keeps the DAG's rule simple
+    def inbox_unclaimable() -> int:
+        from orchestration.calendar import check_inbox
+
+        return check_inbox(settings())
+
     dbt_source_freshness()
+    inbox_unclaimable()
 
 
 check_source_freshness()

@@ -23,7 +23,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import stat
 import time
+import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -37,6 +40,13 @@ from ingestion.config import Settings
 
 log = logging.getLogger(__name__)
 STREAMED_SOURCES = ("interventions", "sos_alerts")
+# SPEC §8: ISO 8601 with an offset; ASCII digits only (``\d`` would take any script's digits)
+PRESSED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+                        r"(Z|[+-][0-9]{2}:?[0-9]{2})")
+
+
+class AnnouncementRefused(ValueError):
+    """An announcement that names something the platform must not take."""
 
 
 def redis_channel(source: str) -> str:
@@ -69,15 +79,44 @@ def _pressed_key(event: dict[str, Any]) -> tuple[int, float | str]:
         return (1, str(event.get("pressed_at")))  # unreadable: last, the parser quarantines it
 
 
-def _stream_event(cfg: Settings, source: str, event: dict[str, Any]) -> Path:
-    """Add one streamed SOS event to its hour file and claim a copy of that hour."""
-    pressed = str(event.get("pressed_at") or "")
-    if len(pressed) < 13 or pressed[10] != "T":
-        raise ValueError(f"streamed {source} event {event.get('event_id')!r}: pressed_at {pressed!r} "
-                         "is not ISO 8601 with an offset (SPEC §8)")
-    hour_file = cfg.stream_dir / source / f"sos_{pressed[:13]}.jsonl"
-    hour_file.parent.mkdir(parents=True, exist_ok=True)
-    events = [json.loads(line) for line in hour_file.read_text().splitlines()] if hour_file.exists() else []
+def _hour_of(source: str, event: dict[str, Any]) -> str:
+    """The ``YYYY-MM-DDTHH`` an event's ``pressed_at`` names, checked before it becomes a file name."""
+    pressed = event.get("pressed_at")
+    text = pressed if isinstance(pressed, str) else ""
+    problem = None
+    if not PRESSED_AT.fullmatch(text):
+        problem = "is not ISO 8601 with an offset (SPEC §8)"
+    else:
+        try:
+            datetime.fromisoformat(text)
+        except ValueError:
+            problem = "names no real date and time"
+    if problem:
+        raise AnnouncementRefused(f"streamed {source} event {event.get('event_id')!r}: pressed_at {pressed!r} "
+                                  f"{problem}; not written")
+    return text[:13]
+
+
+def _stream_event(cfg: Settings, source: str, event: Any) -> Path:
+    """Add one streamed SOS event to its hour file and claim a copy of that hour.
+
+    Only ``pressed_at`` becomes part of a path, and only once it is a real ISO 8601 time
+    in ASCII digits; the hour file must then lie directly in ``stream/<source>/`` and be
+    a regular file (a planted symlink is not followed).
+    """
+    if not isinstance(event, dict):
+        raise AnnouncementRefused(f"streamed {source} event is not a JSON object: {event!r}"[:500])
+    folder = cfg.stream_dir / source
+    hour_file = folder / inbox.safe_name(f"sos_{_hour_of(source, event)}.jsonl")
+    if hour_file.resolve().parent != folder.resolve():
+        raise AnnouncementRefused(f"streamed {source} event {event.get('event_id')!r}: hour file {hour_file} "
+                                  f"would lie outside {folder}; not written")
+    folder.mkdir(parents=True, exist_ok=True)
+    events = []
+    if os.path.lexists(hour_file):
+        if not stat.S_ISREG(os.lstat(hour_file).st_mode):
+            raise AnnouncementRefused(f"{hour_file} is not a regular file (a symlink?); not written")
+        events = [json.loads(line) for line in hour_file.read_text().splitlines()]
     if all(e.get("event_id") != event.get("event_id") for e in events):
         events.append(event)
     events.sort(key=_pressed_key)
@@ -87,13 +126,52 @@ def _stream_event(cfg: Settings, source: str, event: dict[str, Any]) -> Path:
     return inbox.claim_copy(hour_file, cfg.received_dir / source)
 
 
+def _platform_stores(cfg: Settings) -> list[Path]:
+    """Folders and files of the platform itself: never a delivery, whatever the roots say."""
+    return [cfg.pseudonym_key_path, cfg.ledger_path.parent, cfg.warehouse_path.parent, cfg.published_path.parent,
+            cfg.received_dir, cfg.archive_dir, cfg.refused_dir, cfg.landing_dir, cfg.stream_dir, cfg.gx_root,
+            cfg.airflow_home, cfg.reports_dir, cfg.extension_dir]
+
+
+def announced_file(cfg: Settings, raw: Any) -> Path:
+    """The regular file an announcement's ``path`` names, symlinks and ``..`` resolved, if it
+    lies inside a delivery root (``KSP_DELIVERY_ROOTS``) and outside the platform's stores;
+    otherwise :class:`AnnouncementRefused` (or ``FileNotFoundError``) with the reason."""
+    if not isinstance(raw, str) or not raw:
+        raise AnnouncementRefused(f"announced path {raw!r} is not a path")
+    text = urllib.parse.unquote(urllib.parse.urlparse(raw).path) if raw.startswith("file://") else raw
+    if any(unicodedata.category(c) in {"Cc", "Cf", "Cs"} for c in text):
+        raise AnnouncementRefused(f"announced path {raw!r} holds a control character; not copied")
+    path = Path(text)
+    if not path.is_absolute():
+        raise AnnouncementRefused(f"announced path {raw!r} is not absolute; not copied")
+    real = path.resolve()  # every symlink and '..' of it resolved, as far as it exists
+    roots = [r.resolve() for r in cfg.delivery_roots]
+    if not any(real.is_relative_to(r) for r in roots):
+        raise AnnouncementRefused(
+            f"announced delivery {raw} resolves to {real}, outside the delivery roots "
+            f"({os.pathsep.join(map(str, roots))}, KSP_DELIVERY_ROOTS); not copied")
+    for store in _platform_stores(cfg):
+        if real == store.resolve() or real.is_relative_to(store.resolve()):
+            raise AnnouncementRefused(f"announced delivery {raw} resolves to {real}, inside the platform's own "
+                                      f"{store}; not copied")
+    if not real.exists():  # said only inside the roots: the answer must not probe the machine
+        raise FileNotFoundError(f"announced delivery {raw} does not exist")
+    if not stat.S_ISREG(os.stat(real).st_mode):
+        raise AnnouncementRefused(f"announced delivery {raw} is not a regular file; not copied")
+    return real
+
+
 def accept(cfg: Settings, source: str, extras: Iterable[Mapping[str, Any]]) -> list[Path]:
     """Claim what each announcement names; return the claimed paths.
 
-    An announcement naming a missing file, or an unreadable message, is logged with the
-    reason and kept under ``refused/<source>/announcements.jsonl``; it never blocks the
-    deliveries announced beside it.
+    An announcement naming a missing file, a file outside the delivery roots (after
+    resolving symlinks and ``..``), or an unsafe name, an SOS event whose ``pressed_at``
+    cannot name its hour file, or an unreadable message, is logged with the reason and
+    kept under ``refused/<source>/announcements.jsonl``; nothing of it is copied or
+    written, and it never blocks the deliveries announced beside it.
     """
+    inbox.safe_name(source, "source")
     claimed: list[Path] = []
     for extra in extras:
         payload = _payload(extra)
@@ -105,11 +183,8 @@ def accept(cfg: Settings, source: str, extras: Iterable[Mapping[str, Any]]) -> l
                     raise ValueError(f"{source} does not stream single events; announce a file path")
                 claimed.append(_stream_event(cfg, source, payload["event"]))
             elif "path" in payload:
-                raw = str(payload["path"])
-                path = Path(urllib.parse.urlparse(raw).path if raw.startswith("file://") else raw)
-                if not path.is_file():
-                    raise FileNotFoundError(f"announced delivery {raw} does not exist")
-                claimed.append(inbox.claim_copy(path, cfg.received_dir / source))
+                real = announced_file(cfg, payload["path"])
+                claimed.append(inbox.claim_copy(real, cfg.received_dir / source))
             else:
                 raise ValueError(f"announcement has neither 'path' nor an SOS event: {payload!r}"[:500])
         except (OSError, ValueError) as e:

@@ -24,6 +24,14 @@ def _path(var: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default.resolve()
 
 
+def _paths(var: str, defaults: tuple[Path, ...]) -> tuple[Path, ...]:
+    """A list of folders in one variable, separated like ``PATH`` (``:`` on POSIX)."""
+    value = os.environ.get(var)
+    if not value:
+        return tuple(d.resolve() for d in defaults)
+    return tuple(Path(v).expanduser().resolve() for v in value.split(os.pathsep) if v.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where each part of the data path lives (see docs/architecture.md)."""
@@ -52,6 +60,8 @@ class Settings:
     inbox_poll_seconds: float
     reports_dir: Path
     stream_dir: Path
+    delivery_roots: tuple[Path, ...]
+    partial_grace_seconds: float
     dbt_manifest_path: Path
     retention_days: int
     retry_delay_seconds: float
@@ -106,6 +116,12 @@ class Settings:
             reports_dir=_path("KSP_REPORTS_DIR", data / "reports"),
             # SOS events published one by one on the event channel gather here per hour
             stream_dir=_path("KSP_STREAM_DIR", data / "stream"),
+            # an announced delivery must lie (symlinks resolved) inside one of these folders;
+            # on a laptop the inbox and data/exports, never the platform's own stores (ops/...)
+            delivery_roots=_paths("KSP_DELIVERY_ROOTS", (_path("KSP_INBOX_DIR", data / "inbox"),
+                                                         data / "exports")),
+            # a *.part/*.tmp upload untouched this long is reported by `ksp status` as abandoned
+            partial_grace_seconds=float(os.environ.get("KSP_PARTIAL_GRACE_SECONDS", "3600")),
             # written by `ksp manifest` (make setup); the build plan reads the dbt graph from it
             dbt_manifest_path=_path("KSP_DBT_MANIFEST", REPO_ROOT / "dbt" / "target" / "manifest.json"),
             # raw delivered bytes (names in notes, plates in refused files) are kept this long
@@ -131,7 +147,8 @@ class Settings:
         )
 
     def as_json(self) -> str:
-        return json.dumps({k: str(v) for k, v in asdict(self).items()}, indent=2)
+        return json.dumps({k: [str(p) for p in v] if isinstance(v, tuple) else str(v)
+                           for k, v in asdict(self).items()}, indent=2)
 
     def dbt_env(self) -> dict[str, str]:
         """The variables dbt reads through ``env_var()`` in ``dbt/profiles.yml``.

@@ -53,6 +53,19 @@ def send_report(to: str, folder: Path | str, subject: str) -> bool:
     return send_mail(to, subject, (folder / "raport.html").read_text(encoding="utf-8"), [str(folder / "raport.pdf")])
 
 
+def inbox_notice(entries: Sequence[dict[str, Any]]) -> str:
+    """One alert line for files the inbox cannot take (``ingestion.inbox.unclaimable``)."""
+    return f"ALERT inbox: {len(entries)} file(s) not taken: " + "; ".join(
+        f"{e['path']}: {e['reason']}" for e in entries)
+
+
+def log_inbox_alert(entries: Sequence[dict[str, Any]], logger: logging.Logger | None = None) -> None:
+    """The watcher's alert: an error line in the triggerer's log (no mail from the
+    triggerer's event loop; the daily ``check_source_freshness`` run mails)."""
+    if entries:
+        (logger or log).error("%s", inbox_notice(entries))
+
+
 def notify_failure(context: dict[str, Any]) -> None:
     """``on_failure_callback``: the task failed after its last retry."""
     ti = context["ti"]

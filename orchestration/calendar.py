@@ -24,6 +24,11 @@ class LateData(RuntimeError):
     """An expected delivery has not landed by its deadline, or a source is stale."""
 
 
+class StuckInInbox(RuntimeError):
+    """Files sit in the inbox that no claim will take (symlinks, dot-files, abandoned
+    partial uploads, unknown source folders): someone must act."""
+
+
 # --------------------------------------------------------------------------- deadlines
 
 
@@ -70,6 +75,23 @@ def expect_recent_snapshots(cfg: Settings, sources: list[str], today: date) -> d
         raise LateData(f"camera registers older than {max_age} days on {today}: " + ", ".join(
             f"{s} (latest snapshot {d})" for s, d in sorted(stale.items())))
     return latest
+
+
+# --------------------------------------------------------------------------- the inbox
+
+
+def check_inbox(cfg: Settings) -> int:
+    """Raise :class:`StuckInInbox` naming every file the inbox cannot take, with the reason
+    (what ``ksp status`` lists); the task's retries and final mail are the alert."""
+    from ingestion import inbox
+    from ingestion.sources import NAMES
+
+    stuck = inbox.unclaimable(cfg.inbox_dir, NAMES, partial_grace_seconds=cfg.partial_grace_seconds)
+    if stuck:
+        raise StuckInInbox(f"{len(stuck)} file(s) in {cfg.inbox_dir} that no claim will take: " + "; ".join(
+            f"{e['path']}: {e['reason']}" for e in stuck))
+    log.info("nothing stuck in %s", cfg.inbox_dir)
+    return 0
 
 
 # --------------------------------------------------------------------------- freshness

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -18,7 +19,7 @@ def _paths(args: argparse.Namespace) -> int:
         print(cfg.as_json())
     else:
         for key, value in json.loads(cfg.as_json()).items():
-            print(f"{key:<18} {value}")
+            print(f"{key:<18} {os.pathsep.join(value) if isinstance(value, list) else value}")
     return 0
 
 

@@ -43,11 +43,20 @@ class InboxArrivalTrigger(BaseEventTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        from ingestion.config import settings
+        from orchestration.alerts import log_inbox_alert
+
+        grace = settings().partial_grace_seconds
+        alerted: set[tuple[str, str]] = set()  # each stuck file alerted once per watcher, not every poll
         while True:
             claimed = await asyncio.to_thread(
                 inbox.claim, Path(self.inbox_dir), Path(self.received_dir),
                 settle_seconds=self.settle_seconds,
             )
+            stuck = await asyncio.to_thread(inbox.unclaimable_in, Path(self.inbox_dir),
+                                            partial_grace_seconds=grace)
+            log_inbox_alert([e for e in stuck if (e["path"], e["kind"]) not in alerted], self.log)
+            alerted = {(e["path"], e["kind"]) for e in stuck}
             for path in claimed:
                 self.log.info("delivery %s claimed for %s", path.name, self.source)
                 yield TriggerEvent({"source": self.source, "file": path.name, "path": str(path)})

@@ -1,26 +1,36 @@
-"""What ``ksp status`` reports: the ledger, the quarantine and the last builds."""
+"""What ``ksp status`` reports: the ledger, the quarantine, the last builds, and what
+sits in the inbox that no claim will take (with the reason)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from ingestion import ledger
+from ingestion import inbox, ledger
 from ingestion.config import Settings
 from ingestion.duck import connect, fetch_dicts
 from ingestion.validation import data_docs_index
 from serving.polish import WARSAW
 
 
+def unclaimable(cfg: Settings) -> list[dict[str, Any]]:
+    """Files the inbox cannot take: symlinks, dot-files, abandoned partial uploads (older
+    than ``KSP_PARTIAL_GRACE_SECONDS``), unsafe names, unknown source folders."""
+    from ingestion.sources import NAMES
+
+    return inbox.unclaimable(cfg.inbox_dir, NAMES, partial_grace_seconds=cfg.partial_grace_seconds)
+
+
 def collect(cfg: Settings, *, wait_seconds: float = 30.0) -> dict[str, Any]:
     """Read the ledger read-only; while a writer holds it, wait up to ``wait_seconds``."""
     if not cfg.ledger_path.exists():
         return {"ledger": [], "per_source": [], "refused": [], "quarantine": [], "builds": [], "failed_nodes": [],
-                "published": _published(cfg)}
+                "inbox_unclaimable": unclaimable(cfg), "published": _published(cfg)}
     con = ledger.open_for_reading(cfg, wait_seconds=wait_seconds)
     try:
         return {
             **ledger.summary(con),
+            "inbox_unclaimable": unclaimable(cfg),
             "published": _published(cfg),
             "data_docs": str(data_docs_index(cfg.gx_root)) if data_docs_index(cfg.gx_root).exists() else None,
         }
@@ -64,6 +74,10 @@ def render(report: dict[str, Any]) -> str:
     if refused:
         out.append("Refused deliveries:")
         out += [f"  {e['message']}" for e in refused]
+    stuck = report.get("inbox_unclaimable", [])
+    if stuck:
+        out.append("Inbox files not taken (they stay until someone acts):")
+        out += [f"  {e['path']}: {e['reason']}" for e in stuck]
     if report["quarantine"]:
         out.append("Quarantined rows (ops.quarantine):")
         out += [f"  {q['source']}/{q['file_name']}: {q['rows']} x {q['rule']} (first at line "

@@ -157,7 +157,7 @@ def test_file_rest_and_redis_each_reach_the_published_marts(platform, tmp_path: 
 
     # 2. an asset event through the REST API naming a file outside the inbox
     e, n = CAMERAS["WBZK-0001"][:2]
-    export = police_csv(tmp_path / "export" / "kmp_zdarzenia_2025-05.csv", [[
+    export = police_csv(cfg.data_dir / "exports" / "kmp_zdarzenia_2025-05.csv", [[
         "KMP/2025/05/00001", "12.05.2025", "12:00", "art. 278 § 1 kk", "", "ul. Testowa 1",
         f"{n + 40:.2f}".replace(".", ","), f"{e:.2f}".replace(".", ",")]])
     builds_before = _published_builds(cfg)
