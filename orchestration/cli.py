@@ -104,9 +104,18 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from serving.exports import patrol_layer
+    from serving.exports import patrol_layer, write_research_exports
 
-    out, n = patrol_layer(settings(), Path(args.out), top=args.top, hour=args.hour)
+    cfg = settings()
+    if args.layer == "research":
+        published = Path(args.published).resolve() if args.published else cfg.published_path
+        result = write_research_exports(published, Path(args.out), cfg=cfg)
+        for f in result["files"]:
+            print(f"{f['file']:<42} {f.get('layer', ''):<30} {f['format']:<10} {f['rows']:>8} rows {f['bytes']:>11} B")
+        print(f"research exports of build {result['build_id']} in {Path(args.out).resolve()} "
+              f"({result['seconds']} s); incidents only by their 250 m grid cell")
+        return 0
+    out, n = patrol_layer(cfg, Path(args.out), top=args.top, hour=args.hour)
     print(f"patrol layer: {n} cell-hours (top {args.top} per hour) in {out}")
     return 0
 
@@ -224,9 +233,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_status)
 
-    p = sub.add_parser("export", help="export a map layer from the published warehouse")
-    p.add_argument("layer", choices=["patrol-layer"])
-    p.add_argument("--out", required=True, help="GeoJSON file to write")
+    p = sub.add_parser("export", help="export a map layer, or every mart for researchers, from the published warehouse")
+    p.add_argument("layer", choices=["patrol-layer", "research"],
+                   help="research: (Geo)Parquet per mart, ksp.gpkg, dictionary.csv/.md, exports.json")
+    p.add_argument("--out", required=True, help="patrol-layer: GeoJSON file to write; research: folder")
+    p.add_argument("--published", help="research: a published file (e.g. a kept version) instead of the current one")
     p.add_argument("--top", type=int, default=20, help="cells per hour of the week (by rank)")
     p.add_argument("--hour", type=int, help="only this hour of the week (0 = Monday 00:00)")
     p.set_defaults(func=_export)
