@@ -17,7 +17,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test stop lint sql-fix format setup clean system-packages
+.PHONY: help demo test stop reset lint sql-fix format setup clean system-packages
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ demo: $(STAMP) $(MANIFEST) $(NODE_MODULES) ## run Airflow on a simulated Kraków
 
 stop: ## stop the demo's Airflow (from another shell)
 	@if [ -x $(VENV)/bin/ksp ]; then $(VENV)/bin/ksp stop; else echo "nothing to stop"; fi
+
+reset: $(STAMP) ## stop the demo's Airflow and forget its state (metadata DB, logs, pid files); the data stays
+	$(VENV)/bin/ksp reset
 
 # sqlfluff's dbt templater compiles the project on the `lint` target of dbt/profiles.yml
 # (in memory, no data root); the two paths below are only written into compiled SQL
@@ -51,10 +54,10 @@ sql-fix: $(STAMP) ## sqlfluff fix on the dbt SQL (check the diff, then rebuild)
 format: $(STAMP) ## ruff format
 	$(VENV)/bin/ruff format .
 
-system-packages: ## Debian tools the tests read PDFs (poppler-utils) and open the map page (chromium) with
+system-packages: ## Debian tools the tests read PDFs (poppler-utils), open the map page (chromium) and validate docker-compose.yml (docker-compose) with
 	@command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null && command -v pdfimages >/dev/null && \
-		command -v chromium >/dev/null || \
-		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends poppler-utils chromium; }
+		command -v chromium >/dev/null && command -v docker-compose >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends poppler-utils chromium docker-compose; }
 
 $(NODE_MODULES): package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -7,7 +7,9 @@ Warnings go to the log; a source past `error_after` fails the task, which retrie
 and then mails the data-engineering address. Beside it, `inbox_unclaimable` fails (and
 so mails) while the inbox holds files no claim will take: symlinks, dot-files, partial
 uploads older than `KSP_PARTIAL_GRACE_SECONDS`, unknown source folders (`ksp status`
-lists them too).
+lists them too), and `held_deliveries` fails while a delivery a build failed on is held
+out of the published marts (its source at its last good state) until it is released or
+retracted.
 
 **Triggered by:** the calendar, daily at 07:00 Europe/Warsaw.
 
@@ -36,8 +38,15 @@ def check_source_freshness():
 
         return check_inbox(settings())
 
+    @task(pool=WRITER_POOL)  # reads the ledger only
+    def held_deliveries() -> int:
+        from orchestration.calendar import check_held
+
+        return check_held(settings())
+
     dbt_source_freshness()
     inbox_unclaimable()
+    held_deliveries()
 
 
 check_source_freshness()

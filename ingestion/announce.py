@@ -203,32 +203,44 @@ def rest_token(base_url: str, username: str, password: str) -> str:
     req = urllib.request.Request(
         f"{base_url}/auth/token", data=json.dumps({"username": username, "password": password}).encode(),
         headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())["access_token"]
+    for attempt in range(5):  # the same patience as `_rest`: a busy embedded API server answers late
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return json.loads(r.read())["access_token"]
+        except (urllib.error.URLError, TimeoutError) as e:
+            if (isinstance(e, urllib.error.HTTPError) and e.code < 500) or attempt == 4:
+                raise
+            time.sleep(2**attempt)
+    raise AssertionError("unreachable")
 
 
 def _rest(base_url: str, token: str, method: str, path: str, body: dict | None = None,
-          attempts: int = 5) -> dict:
-    """One API call, retried with backoff on a server error or a refused connection.
+          attempts: int = 5, timeout_s: float = 60.0) -> dict:
+    """One API call, retried with backoff on a server error, a refused connection or no
+    answer within ``timeout_s``.
 
     A 5xx leaves nothing behind (the API server rolls its transaction back; with the
     embedded SQLite metadata database a busy scheduler can make it time out), so
-    repeating the call is safe.
+    repeating the call is safe. A call that timed out may still have been done: the
+    repeat is safe too, because an asset event names a delivery (a path or an SOS event
+    id) and the platform takes the same delivery once (CI saw a demo's POST go
+    unanswered for 30 s while the scheduler held SQLite).
     """
     req = urllib.request.Request(
         f"{base_url}{path}", data=json.dumps(body).encode() if body is not None else None,
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"}, method=method)
     for attempt in range(attempts):
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
+            with urllib.request.urlopen(req, timeout=timeout_s) as r:
                 return json.loads(r.read())
         except urllib.error.HTTPError as e:
             if e.code < 500 or attempt == attempts - 1:
                 raise
             log.warning("%s %s answered %s; retrying", method, path, e.code)
-        except urllib.error.URLError:
+        except (urllib.error.URLError, TimeoutError) as e:
             if attempt == attempts - 1:
                 raise
+            log.warning("%s %s: %s; retrying", method, path, getattr(e, "reason", e))
         time.sleep(2**attempt)
     raise AssertionError("unreachable")
 
@@ -238,6 +250,12 @@ def announce_rest(base_url: str, token: str, source: str, extra: dict[str, Any])
     found = _rest(base_url, token, "GET", f"/api/v2/assets?name_pattern=inbox_{source}&limit=5")
     [asset] = [a for a in found["assets"] if a["name"] == f"inbox_{source}"]
     return _rest(base_url, token, "POST", "/api/v2/assets/events", {"asset_id": asset["id"], "extra": extra})
+
+
+def trigger_dag_rest(base_url: str, token: str, dag_id: str) -> dict:
+    """Start a run of ``dag_id`` now through Airflow's REST API (v2), as the UI's trigger
+    button does (the demo resumes what an interrupted run left with it)."""
+    return _rest(base_url, token, "POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None})
 
 
 def announce_redis(redis_url: str, source: str, message: dict[str, Any]) -> int:

@@ -82,6 +82,9 @@ class Source:
     record_key: str | None = None
     # the landing column (UTC instant) that must fall in the period the file name states
     time_column: str | None = None
+    # the parser makes keyed pseudonyms: the landing checks the key against the ledger's
+    # before anything is parsed or written (a lost or changed key refuses the load)
+    pseudonymises: bool = False
 
     def match(self, path: Path) -> FileName:
         m = self.pattern.fullmatch(path.name)

@@ -21,9 +21,10 @@ from typing import Any
 
 import pandas as pd
 
-from ingestion import inbox, ledger
+from ingestion import inbox, ledger, privacy
 from ingestion.config import Settings
 from ingestion.core import LINEAGE_COLUMNS, RefusedDelivery, Reject, Source
+from ingestion.logs import Progress
 from ingestion.sources import SOURCES
 
 log = logging.getLogger("ksp")
@@ -42,6 +43,13 @@ class LoadResult:
     message: str = ""
     delivery_id: str = ""
     reject_rules: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # the one door to task logs (``line``) and XComs (``as_dict``): a refusal's reason
+        # may quote the file's values (a file without its header line names its first
+        # record as the "unexpected columns"), so the message passes the scrubber as the
+        # ledger's copy does
+        self.message = privacy.scrub(self.message) or ""
 
     def line(self) -> str:
         if self.status == "loaded":
@@ -95,6 +103,8 @@ def ingest(cfg: Settings, sources: list[str] | None = None, *,
     names = sources or sorted(SOURCES)
     con = ledger.open_for_writing(cfg)
     results: list[LoadResult] = []
+    progress = Progress(logging.getLogger("ksp.progress"))
+    key_problems: list[str] = []
     try:
         for name in names:
             source = SOURCES[name]
@@ -103,26 +113,74 @@ def ingest(cfg: Settings, sources: list[str] | None = None, *,
             batch: list[_Pending] = []
             rows = 0
             seen: dict[str, str] = {}
-            for path in inbox.pending(received):
+            waiting = inbox.pending(received)
+            key_id = None
+            if source.pseudonymises and waiting:
+                try:
+                    key_id = _pseudonym_key_id(cfg, con)
+                except (privacy.MissingPseudonymKey, ledger.PseudonymKeyRefused) as e:
+                    # the files are not at fault: they wait in received/ for the right key
+                    log.error("%s: %d deliveries not loaded: %s", name, len(waiting), e)
+                    key_problems.append(f"{name}: {e}")
+                    continue
+            progress.start(name, len(waiting))
+            for path in waiting:
                 t0 = perf_counter()
                 item = _prepare(cfg, con, source, path, seen, results)
                 clock["parse"] += perf_counter() - t0
+                progress.advance(files=1, rows=0 if item is None else len(item.parsed.frame))
                 if item is None:
                     continue
                 batch.append(item)
                 rows += len(item.parsed.frame)
                 if rows >= BATCH_ROWS:
-                    results += _land_batch(cfg, con, source, batch, clock)
+                    results += _land_batch(cfg, con, source, batch, clock, key_id)
                     batch, rows = [], 0
             if batch:
-                results += _land_batch(cfg, con, source, batch, clock)
+                results += _land_batch(cfg, con, source, batch, clock, key_id)
+            progress.finish()
             from ingestion.validation import publish_data_docs
 
             if any(r.source == name and r.status != "duplicate" for r in results):
                 publish_data_docs(cfg.gx_root)
     finally:
         con.close()
+    if key_problems:
+        raise PseudonymKeyError("; ".join(key_problems), results)
     return results
+
+
+class PseudonymKeyError(RuntimeError):
+    """A source that pseudonymises was not loaded for want of its key; ``results`` holds
+    what the run did with the other sources."""
+
+    def __init__(self, message: str, results: list[LoadResult]) -> None:
+        super().__init__(message)
+        self.results = results
+
+
+def _pseudonym_key_id(cfg: Settings, con: Any) -> str:
+    """The id of the key this run's pseudonyms will be made with, checked against the
+    ledger before any file is parsed: a missing key is created only for a development
+    ledger that never saw one (production and a ledger with a key refuse), and a key
+    other than the ledger's current one is refused (``ledger.accept_pseudonym_key``)."""
+    try:
+        key = privacy.pseudonym_key(cfg.pseudonym_key_path)
+    except privacy.MissingPseudonymKey as e:
+        current = ledger.current_pseudonym_key(con)
+        if cfg.environment == "production":
+            raise privacy.MissingPseudonymKey(f"{e}; production never invents a key (docs/operations.md)") from None
+        if current is not None:
+            raise privacy.MissingPseudonymKey(
+                f"{e}, but the ledger's pseudonyms were made with key {current['key_id']}: restore it (a new key "
+                "would silently give every operator another pseudonym), or rotate on purpose with "
+                "`ksp pseudonym-key rotate` after setting a new one (docs/operations.md)") from None
+        key = privacy.create_key_file(cfg.pseudonym_key_path)
+        log.warning("no pseudonym key configured: created %s for this development data root (set "
+                    "KSP_PSEUDONYM_KEY in production)", cfg.pseudonym_key_path)
+    kid = privacy.key_id(key)
+    ledger.accept_pseudonym_key(con, kid, at=datetime.now(UTC))
+    return kid
 
 
 def _prepare(cfg: Settings, con: Any, source: Source, path: Path, seen: dict[str, str],
@@ -249,7 +307,7 @@ def _refuse_a_second_correction(con: Any, source: Source, path: Path, name: Any,
 
 
 def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending],
-                clock: dict[str, float]) -> list[LoadResult]:
+                clock: dict[str, float], key_id: str | None = None) -> list[LoadResult]:
     """Validate a batch's rows with GX, then land every file of it in one transaction."""
     from ingestion.validation import validate_rows
 
@@ -294,7 +352,7 @@ def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending],
                 "rows_read": item.parsed.rows_read, "rows_loaded": n_good,
                 "rows_rejected": len({r.line for r in rejects}), "landing_path": cfg.to_stored(target),
                 "kept_path": cfg.to_stored(archive), "rule": None, "message": None,
-                "received_at": item.received_at, "finished_at": now,
+                "received_at": item.received_at, "finished_at": now, "pseudonym_key_id": key_id,
             })
             ledger.quarantine(con, delivery_id=item.delivery_id, source=source.name, file_name=item.path.name,
                               rejects=rejects, at=now)
@@ -346,20 +404,19 @@ def _refuse(cfg: Settings, con: Any, source: Source, path: Path, delivery_id: st
     """Keep the bytes in ``refused/`` with a reason file and record the refusal in the ledger."""
     now = datetime.now(UTC)
     refused_path = cfg.refused_dir / source.name / f"{delivery_id[:12]}__{path.name}"
+    reason = privacy.scrub(str(refusal))  # the ledger, the reason file and the result say the same
     ledger.record(con, {
         "delivery_id": delivery_id, "source": source.name, "file_name": path.name,
         "period_key": None, "revision": None, "status": "refused", "rows_read": None,
         "rows_loaded": 0, "rows_rejected": None, "landing_path": None,
-        "kept_path": cfg.to_stored(refused_path), "rule": refusal.rule, "message": str(refusal),
+        "kept_path": cfg.to_stored(refused_path), "rule": refusal.rule, "message": reason,
         "received_at": received_at, "finished_at": now,
     })
     refused_path.parent.mkdir(parents=True, exist_ok=True)
     os.replace(path, refused_path)
-    refused_path.with_name(refused_path.name + ".reason.txt").write_text(str(refusal) + "\n",
-                                                                         encoding="utf-8")
+    refused_path.with_name(refused_path.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
     inbox.release(path)
-    return LoadResult(source.name, path.name, "refused", message=str(refusal),
-                      delivery_id=delivery_id)
+    return LoadResult(source.name, path.name, "refused", message=reason, delivery_id=delivery_id)
 
 
 # --------------------------------------------------------------------------- replay
@@ -399,3 +456,91 @@ def replay(cfg: Settings, *, source: str | None = None, file_name: str | None = 
     finally:
         con.close()
     return ingest(cfg, sorted(sources)) if sources else []
+
+
+# --------------------------------------------------------------------------- retract and release
+
+
+def retract(cfg: Settings, delivery: str, *, reason: str, by: str) -> dict[str, Any]:
+    """Take a loaded delivery out of the current view by hand (``ksp retract``, the
+    ``retract_delivery`` DAG): the wrong file that loaded, a delivery the sender withdrew.
+
+    Nothing is deleted: its bytes stay in ``archive/``, its ledger row stays, and
+    ``ops.withheld`` records who retracted it, when and why. Its period falls back to
+    the previous correction, if any; the next build publishes without it. A held
+    delivery (a build failed on it) becomes retracted. Returns the delivery.
+    Raises ``ledger.UnknownDelivery`` for a name that fits no loaded delivery, or several.
+    """
+    if not reason.strip():
+        raise ValueError("a retraction needs a reason (it is the audit record)")
+    now = datetime.now(UTC)
+    con = ledger.open_for_writing(cfg)
+    try:
+        found = ledger.find_delivery(con, delivery)
+        con.execute("begin transaction")
+        try:
+            ledger.release(con, [found["delivery_id"]], cfg.data_dir, by=by, at=now,
+                           reason=f"retracted: {reason}")
+            ledger.withhold(con, [found], cfg.data_dir, kind="retracted", reason=reason, by=by, at=now)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    finally:
+        con.close()
+    return found
+
+
+def release_delivery(cfg: Settings, delivery: str, *, reason: str, by: str) -> dict[str, Any]:
+    """Put a held or retracted delivery back into the current view (``ksp release``), e.g.
+    after the dbt test it failed was fixed, or a retraction was a mistake; the next build
+    reads it again (and holds it again if it still breaks the build)."""
+    now = datetime.now(UTC)
+    con = ledger.open_for_writing(cfg)
+    try:
+        found = ledger.find_delivery(con, delivery)
+        if not ledger.release(con, [found["delivery_id"]], cfg.data_dir, by=by, reason=reason or "released",
+                              at=now):
+            raise ledger.UnknownDelivery(f"{found['file_name']} ({found['delivery_id'][:12]}) is not withheld: "
+                                         "it is already in the current view")
+    finally:
+        con.close()
+    return found
+
+
+# --------------------------------------------------------------------------- pseudonym keys
+
+
+def rotate_pseudonym_key(cfg: Settings, *, reason: str, by: str) -> tuple[str | None, str]:
+    """Make the configured key the ledger's current one, retiring the one before; returns
+    (previous id, new id). Loads made before keep their pseudonyms and their key id:
+    pseudonyms compare only under one id (docs/operations.md)."""
+    if not reason.strip():
+        raise ValueError("a rotation needs a reason (kept in ops.pseudonym_keys)")
+    key = privacy.pseudonym_key(cfg.pseudonym_key_path)  # MissingPseudonymKey: nothing to rotate to
+    kid = privacy.key_id(key)
+    con = ledger.open_for_writing(cfg)
+    try:
+        current = ledger.current_pseudonym_key(con)
+        previous = current["key_id"] if current else None
+        if previous == kid:
+            raise ValueError(f"key {kid} is already the current one: set the new key first (KSP_PSEUDONYM_KEY)")
+        ledger.register_pseudonym_key(con, kid, at=datetime.now(UTC), by=by, reason=reason)
+    finally:
+        con.close()
+    log.warning("pseudonym key rotated by %s: %s -> %s (%s)", by, previous, kid, reason)
+    return previous, kid
+
+
+def pseudonym_key_report(cfg: Settings) -> dict[str, Any]:
+    """The configured key's id (or why there is none) and every key the ledger knows."""
+    try:
+        configured = privacy.key_id(privacy.pseudonym_key(cfg.pseudonym_key_path))
+    except privacy.MissingPseudonymKey as e:
+        configured = f"none ({e})"
+    con = ledger.open_for_reading(cfg)
+    try:
+        keys = ledger.pseudonym_keys(con)
+    finally:
+        con.close()
+    return {"configured": configured, "keys": keys}

@@ -91,6 +91,11 @@ create table if not exists ops.build_nodes (
     message        varchar,
     primary key (build_id, attempt, unique_id)
 );
+-- the current deliveries when a build's dbt round started: what it read (the last round's)
+create table if not exists ops.build_inputs (
+    build_id    varchar not null,
+    delivery_id varchar not null
+);
 -- the earlier outcome of every delivery run again by `ksp replay`
 create table if not exists ops.replays (
     delivery_id     varchar,
@@ -102,10 +107,38 @@ create table if not exists ops.replays (
     rows_rejected   integer,
     replayed_at     timestamptz
 );
+-- deliveries taken out of the current view: held by the build they broke (isolation,
+-- warehouse/build.py) or retracted by hand (`ksp retract`); a row is never deleted, a
+-- release (`ksp release`) sets its released_* columns, so this is the audit record
+create table if not exists ops.withheld (
+    delivery_id    varchar not null,
+    source         varchar not null,
+    file_name      varchar not null,
+    kind           varchar not null,     -- held | retracted
+    reason         varchar not null,
+    build_id       varchar,              -- the build whose failure held it
+    withheld_by    varchar not null,
+    withheld_at    timestamptz not null,
+    released_at    timestamptz,
+    released_by    varchar,
+    release_reason varchar
+);
+-- the keys operators' pseudonyms were made with, by id (privacy.key_id, never the key):
+-- one is current (retired_at null); a load under any other key is refused, so a lost or
+-- changed key cannot silently change every pseudonym (`ksp pseudonym-key` rotates)
+create table if not exists ops.pseudonym_keys (
+    key_id        varchar primary key,
+    registered_at timestamptz not null,
+    registered_by varchar not null,
+    reason        varchar not null,
+    retired_at    timestamptz
+);
+alter table ops.load_ledger add column if not exists pseudonym_key_id varchar;
 create or replace view ops.current_deliveries as
 select *
 from ops.load_ledger
 where status = 'loaded'
+  and delivery_id not in (select delivery_id from ops.withheld where released_at is null)
 qualify row_number() over (
     partition by source, period_key order by revision desc, received_at desc
 ) = 1;
@@ -190,6 +223,60 @@ def same_correction(con: duckdb.DuckDBPyConnection, *, source: str, period_key: 
     return None if row is None else dict(zip(("delivery_id", "file_name", "finished_at"), row, strict=True))
 
 
+class PseudonymKeyRefused(RuntimeError):
+    """The pseudonym key is not the ledger's current one, or is missing: nothing loaded."""
+
+
+def current_pseudonym_key(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    rows = fetch_dicts(con, "select * from ops.pseudonym_keys where retired_at is null")
+    return rows[0] if rows else None
+
+
+def pseudonym_keys(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every key id with the deliveries loaded under it, newest first (none in a ledger
+    older than key ids)."""
+    if not _has_table(con, "ops", "pseudonym_keys"):
+        return []
+    return fetch_dicts(con, """
+        select k.key_id, k.registered_at, k.registered_by, k.reason, k.retired_at,
+               count(l.delivery_id) as deliveries
+        from ops.pseudonym_keys k
+        left join ops.load_ledger l on l.pseudonym_key_id = k.key_id and l.status = 'loaded'
+        group by all order by k.registered_at desc""")
+
+
+def accept_pseudonym_key(con: duckdb.DuckDBPyConnection, key_id: str, *, at: datetime) -> None:
+    """Let a load use the key ``key_id``: the first key ever is registered; after that
+    only the current one is accepted (a rotation is `register_pseudonym_key`)."""
+    current = current_pseudonym_key(con)
+    if current is None:
+        register_pseudonym_key(con, key_id, at=at, by="first load", reason="the first key this ledger saw")
+        return
+    if current["key_id"] != key_id:
+        known = con.execute("select retired_at from ops.pseudonym_keys where key_id = ?", [key_id]).fetchone()
+        was = f"retired at {known[0]:%Y-%m-%d %H:%M} UTC" if known else "never registered"
+        raise PseudonymKeyRefused(
+            f"pseudonym key {key_id} ({was}) is not the ledger's current key {current['key_id']} (registered "
+            f"{current['registered_at']:%Y-%m-%d %H:%M} UTC): its pseudonyms would not match the earlier loads'. "
+            "Restore the current key, or, to rotate on purpose, run `ksp pseudonym-key rotate --reason ...` "
+            "(docs/operations.md); nothing was loaded")
+
+
+def register_pseudonym_key(con: duckdb.DuckDBPyConnection, key_id: str, *, at: datetime, by: str,
+                           reason: str) -> None:
+    """Make ``key_id`` the current key, retiring the one before (one transaction)."""
+    con.execute("begin transaction")
+    try:
+        con.execute("update ops.pseudonym_keys set retired_at = ? where retired_at is null and key_id <> ?",
+                    [at, key_id])
+        con.execute("""insert into ops.pseudonym_keys values (?, ?, ?, ?, null)
+                       on conflict (key_id) do update set retired_at = null""", [key_id, at, by, reason])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
 def refresh_landing_view(con: duckdb.DuckDBPyConnection, source: Source, data_dir: Path) -> None:
     """Point ``landing.<source>`` at the Parquet files of the current deliveries only."""
     paths = [str((data_dir / r[0]).absolute()) for r in con.execute(
@@ -254,7 +341,130 @@ def forget_for_replay(con: duckdb.DuckDBPyConnection, delivery_id: str, at: date
     con.execute("insert into ops.replays select delivery_id, source, file_name, status, rule, message, "
                 "rows_rejected, ? from ops.load_ledger where delivery_id = ?", [at, delivery_id])
     con.execute("delete from ops.quarantine where delivery_id = ?", [delivery_id])
+    # the same bytes come back under the same id: a hold or retraction must not outlive the outcome it was on
+    con.execute("update ops.withheld set released_at = ?, released_by = 'replay', release_reason = 'replayed' "
+                "where delivery_id = ? and released_at is null", [at, delivery_id])
     con.execute("delete from ops.load_ledger where delivery_id = ?", [delivery_id])
+
+
+# --------------------------------------------------------------------------- withheld deliveries
+
+
+class UnknownDelivery(LookupError):
+    """A delivery named by hand (``ksp retract``/``ksp release``) is not in the ledger, or
+    the name fits more than one."""
+
+
+def find_delivery(con: duckdb.DuckDBPyConnection, ref: str) -> dict[str, Any]:
+    """The loaded delivery ``ref`` names: its id, a unique prefix of it (8 characters or
+    more, as ``ksp status`` prints them), or its file name (the newest loaded one of that
+    name). Raises ``UnknownDelivery`` saying what was found instead."""
+    ref = ref.strip()
+    rows = con.execute(
+        "select delivery_id, source, file_name, period_key, revision, finished_at from ops.load_ledger "
+        "where status = 'loaded' and (file_name = ? or (length(?) >= 8 and starts_with(delivery_id, ?))) "
+        "order by finished_at desc", [ref, ref, ref.lower()]).fetchall()
+    keys = ("delivery_id", "source", "file_name", "period_key", "revision", "finished_at")
+    by_id = [r for r in rows if r[0].startswith(ref.lower())]
+    if len(by_id) > 1:
+        raise UnknownDelivery(f"{ref!r} is the start of {len(by_id)} delivery ids: "
+                              + ", ".join(f"{r[0][:16]} ({r[2]})" for r in by_id) + "; give more of the id")
+    if by_id:
+        return dict(zip(keys, by_id[0], strict=True))
+    if rows:
+        return dict(zip(keys, rows[0], strict=True))
+    refused = con.execute("select status from ops.load_ledger where file_name = ? or delivery_id = ?",
+                          [ref, ref]).fetchone()
+    why = f" (it was {refused[0]}: only a loaded delivery is in the current view)" if refused else ""
+    raise UnknownDelivery(f"no loaded delivery has the id or file name {ref!r}{why}; `ksp status` lists them")
+
+
+def withhold(con: duckdb.DuckDBPyConnection, deliveries: Sequence[dict[str, Any]], data_dir: Path, *, kind: str,
+             reason: str, by: str, at: datetime, build_id: str | None = None) -> list[dict[str, Any]]:
+    """Take deliveries out of the current view (``kind``: ``held`` by a build they broke,
+    ``retracted`` by hand) and point their sources' landing views at what is left: the
+    period's previous correction, if any, becomes current again. Returns those newly
+    withheld (one already withheld keeps its first record)."""
+    from ingestion.sources import SOURCES
+
+    active = {r[0] for r in con.execute("select delivery_id from ops.withheld where released_at is null").fetchall()}
+    new = [d for d in deliveries if d["delivery_id"] not in active]
+    if not new:
+        return []
+    con.executemany(
+        "insert into ops.withheld (delivery_id, source, file_name, kind, reason, build_id, withheld_by, withheld_at) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(d["delivery_id"], d["source"], d["file_name"], kind, privacy.scrub(reason), build_id, by, at) for d in new])
+    for source in sorted({d["source"] for d in new}):
+        refresh_landing_view(con, SOURCES[source], data_dir)
+    return new
+
+
+def release(con: duckdb.DuckDBPyConnection, delivery_ids: Sequence[str], data_dir: Path, *, by: str,
+            reason: str, at: datetime) -> list[dict[str, Any]]:
+    """Put withheld deliveries back into the current view (their record stays, with who
+    released them, when and why); returns those released."""
+    from ingestion.sources import SOURCES
+
+    if not delivery_ids:
+        return []
+    marks = ", ".join("?" * len(delivery_ids))
+    released = fetch_dicts(con, f"select delivery_id, source, file_name, kind from ops.withheld "
+                                f"where released_at is null and delivery_id in ({marks})", list(delivery_ids))
+    con.execute(f"update ops.withheld set released_at = ?, released_by = ?, release_reason = ? "
+                f"where released_at is null and delivery_id in ({marks})",
+                [at, by, privacy.scrub(reason), *delivery_ids])
+    for source in sorted({d["source"] for d in released}):
+        refresh_landing_view(con, SOURCES[source], data_dir)
+    return released
+
+
+def withheld(con: duckdb.DuckDBPyConnection, *, include_released: bool = False) -> list[dict[str, Any]]:
+    """The withheld deliveries (with their period), newest first; released ones too on request."""
+    return fetch_dicts(con, f"""
+        select w.delivery_id, w.source, w.file_name, l.period_key, l.revision, w.kind, w.reason, w.build_id,
+               w.withheld_by, w.withheld_at::varchar as withheld_at, w.released_at::varchar as released_at,
+               w.released_by, w.release_reason
+        from ops.withheld as w left join ops.load_ledger as l using (delivery_id)
+        {"" if include_released else "where w.released_at is null"}
+        order by w.withheld_at desc, w.source, w.file_name""")
+
+
+def unpublished_deliveries(con: duckdb.DuckDBPyConnection, sources: Iterable[str]) -> list[dict[str, Any]]:
+    """The current deliveries of ``sources`` that the last build that succeeded did not
+    read (``ops.build_inputs``; every current one before any build succeeded): new ones,
+    corrections, released ones. When a build fails on nodes that read only these sources,
+    these are the deliveries that can have broken it; the rest of each source is its last
+    good state."""
+    names = sorted(set(sources))
+    if not names:
+        return []
+    return fetch_dicts(con, f"""
+        with last_good as (
+            select build_id from ops.builds
+            where status = 'success' and build_id in (select build_id from ops.build_inputs)
+            order by started_at desc limit 1
+        )
+        select delivery_id, source, file_name, period_key, revision, finished_at::varchar as finished_at
+        from ops.current_deliveries
+        where source in ({", ".join("?" * len(names))})
+          and delivery_id not in (select delivery_id from ops.build_inputs
+                                  where build_id = (select build_id from last_good))
+        order by source, period_key, file_name""", names)
+
+
+def record_build_inputs(con: duckdb.DuckDBPyConnection, build_id: str) -> None:
+    """Keep the current deliveries as what this build (its dbt round starting now) reads."""
+    con.execute("delete from ops.build_inputs where build_id = ?", [build_id])
+    con.execute("insert into ops.build_inputs select ?, delivery_id from ops.current_deliveries", [build_id])
+    # a row per current delivery per build adds up: keep the last builds' and the last good one's
+    con.execute("""
+        delete from ops.build_inputs
+        where build_id not in (select build_id from ops.builds order by started_at desc limit 20)
+          and build_id not in (select build_id from ops.builds where status = 'success'
+                               and build_id in (select build_id from ops.build_inputs)
+                               order by started_at desc limit 1)
+          and build_id <> ?""", [build_id])
 
 
 # --------------------------------------------------------------------------- builds
@@ -337,6 +547,12 @@ def record_build_nodes(con: duckdb.DuckDBPyConnection, build_id: str, attempt: i
         con.executemany("insert into ops.build_nodes values (?, ?, ?, ?, ?, ?, ?, ?)", list(rows))
 
 
+def next_attempt(con: duckdb.DuckDBPyConnection, build_id: str) -> int:
+    """The number for a build's next round of node results (one more than any recorded)."""
+    return int(con.execute("select coalesce(max(attempt), 0) + 1 from ops.build_nodes where build_id = ?",
+                           [build_id]).fetchone()[0])
+
+
 def build_nodes(con: duckdb.DuckDBPyConnection, build_id: str) -> list[tuple[str, str, str, str, str]]:
     """The node results of a build's last attempt: ``(unique_id, resource_type, name, status, message)``."""
     return con.execute(
@@ -398,9 +614,20 @@ def copy_delivery_record(con: duckdb.DuckDBPyConnection, ledger_alias: str, sche
         create table {schema}.deliveries as
         select l.delivery_id, l.source, l.file_name, l.period_key, l.revision, l.status, l.rule,
                l.rows_read, l.rows_loaded, l.rows_rejected, l.received_at, l.finished_at,
-               c.delivery_id is not null as is_current
+               c.delivery_id is not null as is_current,
+               w.kind as withheld_as
         from {ledger_alias}.ops.load_ledger as l
-        left join {ledger_alias}.ops.current_deliveries as c using (delivery_id)""")
+        left join {ledger_alias}.ops.current_deliveries as c using (delivery_id)
+        left join (select delivery_id, any_value(kind) as kind from {ledger_alias}.ops.withheld
+                   where released_at is null group by all) as w using (delivery_id)""")
+    # what the published build left out and why (the reports say which sources are held
+    # at their last good state); the reason is a rule and the failed node's name, scrubbed
+    con.execute(f"""
+        create table {schema}.withheld as
+        select w.source, w.file_name, l.period_key, w.kind, w.reason, w.build_id, w.withheld_at
+        from {ledger_alias}.ops.withheld as w
+        left join {ledger_alias}.ops.load_ledger as l using (delivery_id)
+        where w.released_at is null""")
     con.execute(f"""
         create table {schema}.quarantined_rules as
         select delivery_id, source, rule, column_name, count(*)::integer as rows
@@ -443,6 +670,11 @@ def summary(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
         "quarantine": fetch_dicts(con, """
             select source, file_name, rule, count(*) as rows, min(line_no) as first_line
             from ops.quarantine group by all order by source, file_name, rule"""),
+        "withheld": fetch_dicts(con, """
+            select source, file_name, kind, reason, withheld_by, withheld_at::varchar as withheld_at,
+                   delivery_id
+            from ops.withheld where released_at is null order by withheld_at desc, source, file_name""")
+        if _has_table(con, "ops", "withheld") else [],
         "builds": fetch_dicts(con, """
             select build_id, status, started_at::varchar as started_at,
                    finished_at::varchar as finished_at, message,

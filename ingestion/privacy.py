@@ -14,7 +14,6 @@ import hmac
 import os
 import re
 import secrets
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -107,19 +106,18 @@ def has_plate(value: object) -> bool:
     return isinstance(value, str) and PLATE.fullmatch(value.strip()) is not None
 
 
-@cache
-def _key_from_file(path: str) -> bytes:
-    p = Path(path)
-    if not p.exists():
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(secrets.token_hex(32), encoding="ascii")
-        p.chmod(0o600)
-    return bytes.fromhex(p.read_text(encoding="ascii").strip())
+class MissingPseudonymKey(RuntimeError):
+    """No pseudonym key is configured: loading would have to invent one, and every
+    operator's pseudonym would silently stop matching the earlier loads."""
 
 
 def pseudonym_key(key_file: Path) -> bytes:
     """``KSP_PSEUDONYM_KEY`` (hex), else the Airflow connection ``ksp_pseudonym``'s password,
-    else a random key kept beside the ledger (created once, never in the repository)."""
+    else the key file beside the ledger (never in the repository).
+
+    Never invents a key: a key file that is gone raises :class:`MissingPseudonymKey`
+    (the landing decides, from the ledger, whether a first key may be created).
+    """
     env = os.environ.get("KSP_PSEUDONYM_KEY")
     if env:
         return bytes.fromhex(env) if re.fullmatch(r"[0-9a-fA-F]{32,}", env) else env.encode()
@@ -130,7 +128,29 @@ def pseudonym_key(key_file: Path) -> bytes:
         password = urlsplit(conn).password
         if password:
             return unquote(password).encode()
-    return _key_from_file(str(key_file))
+    try:
+        text = key_file.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        raise MissingPseudonymKey(
+            f"no pseudonym key: KSP_PSEUDONYM_KEY and the Airflow connection ksp_pseudonym are not set and "
+            f"{key_file} does not exist") from None
+    return bytes.fromhex(text)
+
+
+def create_key_file(key_file: Path) -> bytes:
+    """Write a new random key readable by its owner only (a first development run)."""
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never over an existing key
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secrets.token_hex(32))
+    return pseudonym_key(key_file)
+
+
+def key_id(key: bytes) -> str:
+    """The key's public name: an HMAC of a fixed label under the key, so it tells keys
+    apart (the ledger records which key made a delivery's pseudonyms) and gives
+    nothing of the key or of any pseudonym away."""
+    return "pk-" + hmac.new(key, b"ksp pseudonym key id", hashlib.sha256).hexdigest()[:12]
 
 
 def pseudonymise(value: str | None, key: bytes, *, prefix: str) -> str | None:

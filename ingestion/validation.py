@@ -155,10 +155,29 @@ def validate_file_rules(parsed: Parsed, *, source: str, file: str, expectations_
         if not r.success:
             meta = r.expectation_config.meta or {}
             observed = r.result.get("observed_value")
+            column, why = _rows_lost_to(parsed, (r.expectation_config.kwargs or {}).get("column"))
             raise RefusedDelivery(file, meta.get("rule", r.expectation_config.type),
                                   f"{r.expectation_config.type} failed"
                                   + (f" (observed {observed})" if observed is not None else "")
-                                  + (f": {meta['notes']}" if meta.get("notes") else ""))
+                                  + (f": {meta['notes']}" if meta.get("notes") else "") + why,
+                                  column=column)
+
+
+def _rows_lost_to(parsed: Parsed, column: str | None) -> tuple[str | None, str]:
+    """The column a file rule concerns and, when the parser already rejected rows, the
+    column that lost most of them: a wave whose district column was retyped fails
+    ``wave_size`` with 0 rows observed, and the refusal must say it was that column."""
+    if not parsed.rejects:
+        return column, ""
+    by_column: dict[tuple[str | None, str], list[Any]] = {}
+    for rej in parsed.rejects:
+        by_column.setdefault((rej.column, rej.rule), []).append(rej)
+    (worst_column, rule), rejects = max(by_column.items(), key=lambda kv: len(kv[1]))
+    first = rejects[0]
+    return (column or worst_column,
+            f"; the parser rejected {len({x.line for x in parsed.rejects})} of {parsed.rows_read} rows, "
+            f"{len(rejects)} of them for column '{worst_column}' (rule '{rule}', first at line {first.line}: "
+            f"{first.detail})")
 
 
 def validate_rows(parsed: list[Parsed], *, files: list[str], source: str, expectations_dir: Path,

@@ -24,6 +24,11 @@ class LateData(RuntimeError):
     """An expected delivery has not landed by its deadline, or a source is stale."""
 
 
+class HeldDeliveries(RuntimeError):
+    """A build held deliveries out of the published marts because it failed on them:
+    their sources stand at their last good state until someone releases or retracts them."""
+
+
 class StuckInInbox(RuntimeError):
     """Files sit in the inbox that no claim will take (symlinks, dot-files, abandoned
     partial uploads, unknown source folders): someone must act."""
@@ -91,6 +96,28 @@ def check_inbox(cfg: Settings) -> int:
         raise StuckInInbox(f"{len(stuck)} file(s) in {cfg.inbox_dir} that no claim will take: " + "; ".join(
             f"{e['path']}: {e['reason']}" for e in stuck))
     log.info("nothing stuck in %s", cfg.inbox_dir)
+    return 0
+
+
+def check_held(cfg: Settings) -> int:
+    """Raise :class:`HeldDeliveries` naming every delivery a failed build held (not the
+    ones retracted by hand: those were meant); the task's retries and mail are the alert,
+    every day until each is released (`ksp release`) or retracted (`ksp retract`)."""
+    from ingestion import ledger
+
+    if not cfg.ledger_path.exists():
+        return 0
+    con = ledger.open_for_reading(cfg)
+    try:
+        held = [w for w in ledger.withheld(con) if w["kind"] == "held"]
+    finally:
+        con.close()
+    if held:
+        raise HeldDeliveries(f"{len(held)} deliveries held out of the published marts since a build failed on them: "
+                             + "; ".join(f"{w['source']}/{w['file_name']} ({w['delivery_id'][:12]}, since "
+                                         f"{w['withheld_at']}): {w['reason']}" for w in held)
+                             + "; fix, then `ksp release <delivery>`, or `ksp retract <delivery> --reason ...`")
+    log.info("no delivery held out of the published marts")
     return 0
 
 

@@ -24,11 +24,21 @@ def _paths(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from ingestion.landing import ingest
+    from ingestion.landing import PseudonymKeyError, ingest
 
-    results = ingest(settings(), args.source or None)
+    if not args.quiet:  # files and rows done, rate and time left, on stderr while it runs
+        logging.getLogger("ksp.progress").setLevel(logging.INFO)
+
+    key_error = None
+    try:
+        results = ingest(settings(), args.source or None)
+    except PseudonymKeyError as e:
+        key_error, results = e, e.results
     for r in results:
         print(r.line())
+    if key_error is not None:
+        print(f"not loaded: {key_error}", file=sys.stderr)
+        return 3
     if not results:
         print("inbox is empty: nothing to ingest")
     return 1 if any(r.status == "refused" for r in results) and args.strict else 0
@@ -42,6 +52,60 @@ def _replay(args: argparse.Namespace) -> int:
         print(r.line())
     if not results:
         print("nothing to replay")
+    return 0
+
+
+def _operator() -> str:
+    """Who does a hand operation, for its audit record: ``KSP_OPERATOR``, else the login."""
+    import getpass
+
+    return os.environ.get("KSP_OPERATOR") or getpass.getuser()
+
+
+def _retract(args: argparse.Namespace) -> int:
+    from ingestion.landing import release_delivery, retract
+    from ingestion.ledger import UnknownDelivery
+
+    cfg = settings()
+    try:
+        if args.undo:
+            d = release_delivery(cfg, args.delivery, reason=args.reason or "retraction undone", by=_operator())
+        else:
+            d = retract(cfg, args.delivery, reason=args.reason or "", by=_operator())
+    except (UnknownDelivery, ValueError) as e:
+        print(f"ksp {'release' if args.undo else 'retract'}: {e}", file=sys.stderr)
+        return 2
+    verb = "back in" if args.undo else "out of"
+    print(f"{d['file_name']} ({d['source']}, period {d['period_key']}, {d['delivery_id'][:12]}) is {verb} the "
+          f"current view; the next build publishes {'with' if args.undo else 'without'} it"
+          + (" (run `ksp build`)" if not args.build else ""))
+    if args.build:
+        return _build(args)
+    return 0
+
+
+def _pseudonym_key(args: argparse.Namespace) -> int:
+    from ingestion import privacy
+    from ingestion.landing import pseudonym_key_report, rotate_pseudonym_key
+
+    cfg = settings()
+    if args.action == "rotate":
+        try:
+            previous, new = rotate_pseudonym_key(cfg, reason=args.reason or "", by=_operator())
+        except (privacy.MissingPseudonymKey, ValueError) as e:
+            print(f"ksp pseudonym-key rotate: {e}", file=sys.stderr)
+            return 2
+        print(f"current pseudonym key: {new} (was {previous or 'none'}); later loads use it, earlier "
+              "deliveries keep their pseudonyms and key id")
+        return 0
+    report = pseudonym_key_report(cfg)
+    print(f"configured key: {report['configured']}")
+    for k in report["keys"]:
+        state = f"retired {k['retired_at']:%Y-%m-%d %H:%M}" if k["retired_at"] else "current"
+        print(f"  {k['key_id']}  {state:<22} registered {k['registered_at']:%Y-%m-%d %H:%M} by "
+              f"{k['registered_by']} ({k['reason']}); {k['deliveries']} deliveries")
+    if not report["keys"]:
+        print("  the ledger has no key yet (the first load of interventions registers one)")
     return 0
 
 
@@ -75,9 +139,11 @@ def _versions(args: argparse.Namespace) -> int:
     """The kept published versions, newest first: what a study cites and can open again."""
     import json
 
+    from serving.exports import exports_root
     from warehouse.publish import list_versions
 
-    versions = list_versions(settings())
+    cfg = settings()
+    versions = list_versions(cfg)
     if args.json:
         print(json.dumps(versions, indent=2, ensure_ascii=False, default=str))
         return 0
@@ -91,7 +157,9 @@ def _versions(args: argparse.Namespace) -> int:
               f"    {len(v['deliveries'])} deliveries, {len(v['tables'])} tables, "
               f"{sum(v['tables'].values())} rows; dbt tests: "
               + (", ".join(f"{n} {s}" for s, n in sorted(tests.items())) or "none recorded")
-              + f"\n    {v['path']}")
+              + f"\n    {v['path']}"
+              + (f"\n    exports: {exports_root(cfg) / v['version_id']}"
+                 if (exports_root(cfg) / v["version_id"]).is_dir() else ""))
     return 0
 
 
@@ -180,6 +248,54 @@ def _check_settings(args: argparse.Namespace) -> int:
     return 0
 
 
+def _roles(args: argparse.Namespace) -> int:
+    """Production Airflow's roles (FAB): exactly what orchestration/access.py declares."""
+    from orchestration import access
+
+    if args.action == "sync":
+        for result in access.sync_roles():
+            print(result.line())
+        return 0
+    for role in access.ROLE_NAMES:
+        perms = sorted(access.role_permissions(role), key=lambda p: (p[1], p[0]))
+        print(f"{role}: {len(perms)} permissions")
+        for action, resource in perms:
+            print(f"    {action:<12} {resource}")
+    return 0
+
+
+def _password_from(args: argparse.Namespace) -> str:
+    """The new user's password: from the environment variable named, from standard input,
+    or typed twice at a prompt; never from the command line, where `ps` shows it."""
+    import getpass
+
+    if args.password_env:
+        if args.password_env not in os.environ:
+            raise SystemExit(f"{args.password_env} is not set")
+        return os.environ[args.password_env]
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass(f"password for {args.username}: ")
+    if getpass.getpass("again: ") != password:
+        raise SystemExit("the passwords differ")
+    return password
+
+
+def _users(args: argparse.Namespace) -> int:
+    """A production Airflow user (FAB) of one of the platform's roles."""
+    from orchestration import access
+
+    try:
+        created = access.create_user(args.username, args.email, args.role, _password_from(args),
+                                     first_name=args.first_name, last_name=args.last_name,
+                                     exist_ok=args.exist_ok)
+    except access.AccessError as e:
+        print(e, file=sys.stderr)
+        return 1
+    print(f"user {args.username} ({args.role}) " + ("created" if created else "exists: left as it is"))
+    return 0
+
+
 def _announce(args: argparse.Namespace) -> int:
     from ingestion import announce
 
@@ -211,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("ingest", help="process every delivery waiting in the inbox, once")
     p.add_argument("--source", action="append", help="only this source (repeatable)")
     p.add_argument("--strict", action="store_true", help="exit 1 if any delivery was refused")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=_ingest)
 
     p = sub.add_parser("replay", help="run refused deliveries (and quarantined rows) through ingestion again")
@@ -218,6 +335,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--file", help="only this delivered file name")
     p.add_argument("--quarantined", action="store_true", help="also loaded deliveries that had quarantined rows")
     p.set_defaults(func=_replay)
+
+    for name, undo, text in (
+            ("retract", False, "take a loaded delivery out of the current view, with an audit record"),
+            ("release", True, "put a held or retracted delivery back into the current view")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("delivery", help="its file name, or its delivery id (or 8+ first characters, as in status)")
+        p.add_argument("--reason", required=not undo, help="why (kept in ops.withheld)")
+        p.add_argument("--build", action="store_true", help="then build and publish")
+        p.set_defaults(func=_retract, undo=undo)
+
+    p = sub.add_parser("pseudonym-key", help="the pseudonym key ids the ledger knows; rotate to the configured key")
+    p.add_argument("action", choices=["show", "rotate"])
+    p.add_argument("--reason", help="why the key is rotated (kept in ops.pseudonym_keys)")
+    p.set_defaults(func=_pseudonym_key)
 
     p = sub.add_parser("docs", help="render the Great Expectations Data Docs and the dbt docs site (HTML), print where")
     p.set_defaults(func=_docs)
@@ -261,6 +392,25 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("check-settings", help="refuse production's default or placeholder secrets (exit 2)")
     p.set_defaults(func=_check_settings)
+
+    p = sub.add_parser("roles", help="production Airflow (FAB): create the engineer, department and researcher "
+                                     "roles with exactly their permissions, or show them")
+    p.add_argument("action", choices=["sync", "show"])
+    p.set_defaults(func=_roles)
+
+    p = sub.add_parser("users", help="production Airflow (FAB): create a user of one role")
+    users = p.add_subparsers(dest="action", required=True)
+    p = users.add_parser("create", help="create a user (the password: --password-env, --password-stdin or a prompt)")
+    p.add_argument("--username", required=True)
+    p.add_argument("--email", required=True)
+    p.add_argument("--role", required=True, choices=["engineer", "department", "researcher"])
+    p.add_argument("--first-name", default="")
+    p.add_argument("--last-name", default="")
+    pw = p.add_mutually_exclusive_group()
+    pw.add_argument("--password-env", metavar="VAR", help="read the password from this environment variable")
+    pw.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    p.add_argument("--exist-ok", action="store_true", help="an existing user is left as it is (exit 0)")
+    p.set_defaults(func=_users)
 
     p = sub.add_parser("announce", help="announce a delivery (REST asset event, or Redis message)")
     p.add_argument("source")

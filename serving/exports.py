@@ -291,3 +291,37 @@ def write_research_exports(published: Path, out_dir: Path, *, manifest: Path | N
     os.replace(tmp / EXPORTS_MANIFEST, out_dir / EXPORTS_MANIFEST)
     shutil.rmtree(tmp, ignore_errors=True)
     return result
+
+
+def exports_root(cfg: Settings) -> Path:
+    """``published/exports/``: the research exports of each kept version, by version id."""
+    return cfg.published_path.parent / "exports"
+
+
+def export_version(cfg: Settings, version: str | None = None) -> Path:
+    """The research exports of a kept version (the newest by default) in
+    ``published/exports/<version_id>/``, written once: a version never changes, so its
+    exports are complete when the folder appears (one rename) and are not written again.
+    Exports of versions the keep rule deleted are deleted with them. Returns the folder."""
+    from warehouse.publish import list_versions
+
+    versions = list_versions(cfg)
+    if not versions:
+        raise FileNotFoundError(f"no published version under {cfg.published_path.parent}: build first")
+    chosen = next((v for v in versions if version in (None, v["version_id"])), None)
+    if chosen is None:
+        raise FileNotFoundError(f"no kept version {version!r}; `ksp versions` lists them")
+    root = exports_root(cfg)
+    root.mkdir(parents=True, exist_ok=True)
+    kept = {v["version_id"] for v in versions}
+    for folder in root.iterdir():  # a version pruned since, or a write that was killed (one export runs at a time)
+        if folder.name not in kept:
+            shutil.rmtree(folder, ignore_errors=True)
+    final = root / chosen["version_id"]
+    if final.exists():
+        return final
+    staging = root / f".{chosen['version_id']}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    write_research_exports(Path(chosen["path"]) / cfg.published_path.name, staging, cfg=cfg)
+    staging.rename(final)
+    return final

@@ -165,6 +165,10 @@ def _monthly(db: Published, first: date, cfg: Settings) -> Report:
             f"{polish.in_month(first)} nie ma w nich żadnych zdarzeń. Liczby poniżej są zerami z braku danych, "
             "a nie z braku zdarzeń; stan kamer i rekomendacje dotyczą chwili publikacji."]))
 
+    withheld = _withheld_section(db)
+    if withheld:
+        sections.append(withheld)
+
     # key figures against the same month a year earlier
     def count(sql: str, start: date) -> int:
         return int(db.one(sql, [start, _next_month(start)]) or 0)
@@ -210,6 +214,26 @@ def _monthly(db: Published, first: date, cfg: Settings) -> Report:
         kind="monthly", key=first.strftime("%Y-%m"), title="Monitoring wizyjny – raport miesięczny",
         subtitle=f"{label.capitalize()} · dla Wydziału Bezpieczeństwa i Zarządzania Kryzysowego",
         period_label=label, footer=db.footer, sections=sections, meta={"has_data": has_data})
+
+
+def _withheld_section(db: Published) -> Section | None:
+    """Which sources this publication shows at their last good state, and why: a delivery
+    held because the build failed on it, or retracted by hand (``meta.withheld``). A reader
+    must know that a source's latest month is missing before reading its figures."""
+    has = db.one("select count(*) from duckdb_tables() where schema_name = 'meta' and table_name = 'withheld'")
+    rows = db.rows("select source, file_name, period_key, kind, reason from meta.withheld "
+                   "order by source, period_key, file_name") if has else []
+    if not rows:
+        return None
+    findings = []
+    for source, file_name, period, kind, _reason in rows:
+        why = ("nie przeszła kontroli jakości przy budowie hurtowni i została wstrzymana automatycznie"
+               if kind == "held" else "została wycofana przez zespół danych")
+        findings.append(f"Dostawa {file_name} ({SOURCE_PL.get(source, source)}, okres {period}) {why}; "
+                        "to źródło pokazuje ostatni poprawny stan, a jego liczby za ten okres mogą być niepełne.")
+    return Section("Uwaga: dostawy wstrzymane w tej publikacji", findings=findings, notes=[
+        "Pozostałe źródła opublikowano normalnie. Przyczyny (dla zespołu danych): "
+        + "; ".join(f"{f}: {r}" for _, f, _, _, r in rows)])
 
 
 def _delivery_quality(db: Published, first: date, nxt: date) -> tuple[int, int, str]:

@@ -25,7 +25,7 @@ def collect(cfg: Settings, *, wait_seconds: float = 30.0) -> dict[str, Any]:
     """Read the ledger read-only; while a writer holds it, wait up to ``wait_seconds``."""
     if not cfg.ledger_path.exists():
         return {"ledger": [], "per_source": [], "refused": [], "quarantine": [], "builds": [], "failed_nodes": [],
-                "inbox_unclaimable": unclaimable(cfg), "published": _published(cfg)}
+                "withheld": [], "inbox_unclaimable": unclaimable(cfg), "published": _published(cfg)}
     con = ledger.open_for_reading(cfg, wait_seconds=wait_seconds)
     try:
         return {
@@ -78,6 +78,14 @@ def render(report: dict[str, Any]) -> str:
     if stuck:
         out.append("Inbox files not taken (they stay until someone acts):")
         out += [f"  {e['path']}: {e['reason']}" for e in stuck]
+    held = report.get("withheld", [])
+    if held:
+        out.append("Withheld deliveries (out of the current view; their sources publish their last good state):")
+        out += [f"  {w['source']}/{w['file_name']} ({w['delivery_id'][:12]}): {w['kind']} by {w['withheld_by']} "
+                f"at {local_time(w['withheld_at'])}: {w['reason']}" for w in held]
+        if any(w["kind"] == "held" for w in held):
+            out.append("  held by a failed build: fix and `ksp release <delivery>`, or `ksp retract <delivery> "
+                       "--reason ...`")
     if report["quarantine"]:
         out.append("Quarantined rows (ops.quarantine):")
         out += [f"  {q['source']}/{q['file_name']}: {q['rows']} x {q['rule']} (first at line "

@@ -8,7 +8,9 @@ marts), and nothing of the platform imports it. ``ksp simulate``, ``ksp demo`` a
 
 ``simulate`` writes ``OUT/inbox/<source>/<file>`` exactly as the SPEC names them, ``OUT/truth.json``
 with every effect the simulator planted (never read by the pipeline), and with
-``--faults`` the defects of :mod:`simulator.faults` plus ``OUT/faults.json``.
+``--faults`` the defects of :mod:`simulator.faults` plus ``OUT/faults.json``, and
+``OUT/personal.json`` with every personal value planted in a delivery
+(:mod:`simulator.personal`), for the scan that proves none survives in a store.
 The model is documented in docs/simulator.md.
 """
 
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ingestion.config import Settings
+from simulator import personal
 
 SCALES = {
     # offence volume multiplier, default period
@@ -56,7 +59,9 @@ def inject_faults(out: Path, seed: int) -> list[dict[str, Any]]:
     ``simulate(faults=True)`` does after writing the deliveries."""
     from simulator.faults import inject
 
-    manifest = inject(out, seed)
+    with personal.recording() as planted:
+        manifest = inject(out, seed)
+    personal.write(out, planted)
     (out / "faults.json").write_text(
         json.dumps({"seed": seed, "faults": manifest}, indent=2, ensure_ascii=False), encoding="utf-8"
     )
@@ -101,7 +106,8 @@ def simulate(
         raise ValueError(f"--end {end} is before --start {start}")
     began = time.monotonic()
     inbox = out / "inbox"
-    for stale in (inbox, out / "late", out / "reference", out / "truth.json", out / "faults.json"):
+    for stale in (inbox, out / "late", out / "reference", out / "truth.json", out / "faults.json",
+                  out / personal.FILE_NAME):
         if stale.is_dir():
             shutil.rmtree(stale)
         elif stale.exists():
@@ -116,10 +122,12 @@ def simulate(
     waves = deliveries.waves(first, last)
     total_units = 3 * len(months) + len(waves)
     bar = tqdm(total=total_units, desc=f"simulate {scale}", unit="step", delay=2.0, disable=not progress)
-    counts, sos_points = deliveries.write_all(model, inbox, first, last, factor, seed, bar.update)
+    # every personal value the writers and the faults plant, for the privacy scan (personal.json)
+    with personal.recording() as planted:
+        counts, sos_points = deliveries.write_all(model, inbox, first, last, factor, seed, bar.update)
     bar.close()
-
-    manifest = inject_faults(out, seed) if faults else []
+    personal.write(out, planted)
+    manifest = inject_faults(out, seed) if faults else []  # adds the faults' values to personal.json
 
     truth = {
         "generator": "krakow-safety-platform simulator",

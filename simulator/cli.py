@@ -1,4 +1,4 @@
-"""The simulator's ``ksp`` commands: ``simulate``, ``demo`` and ``stop``.
+"""The simulator's ``ksp`` commands: ``simulate``, ``demo``, ``stop`` and ``reset``.
 
 They are registered through the ``ksp.commands`` entry point (``pyproject.toml``), so
 the production ``ksp`` (``orchestration.cli``) never imports the simulator: an image
@@ -38,6 +38,12 @@ def _stop(args: argparse.Namespace) -> int:
     return stop(settings())
 
 
+def _reset(args: argparse.Namespace) -> int:
+    from simulator.demo import reset
+
+    return reset(settings())
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the simulator's commands to ``ksp``'s sub-commands."""
     p = sub.add_parser("simulate", help="write a simulated city's deliveries, truth.json, faults")
@@ -57,3 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("stop", help="stop the demo's Airflow")
     p.set_defaults(func=_stop)
+
+    p = sub.add_parser("reset", help="stop the demo's Airflow and delete its state (metadata database, logs, "
+                                     "pid files), keeping the data (ledger, warehouse, published, archive)")
+    p.set_defaults(func=_reset)

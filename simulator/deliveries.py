@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulator import writers
+from simulator import personal, writers
 from simulator.geography import City, to_wgs84
 from simulator.model import (
     CLASSES,
@@ -133,13 +133,17 @@ def rng_for(seed: int, source: str, period: str) -> np.random.Generator:
 
 
 def personal_note(rng: np.random.Generator) -> str:
+    """A name, a phone number or a plate, as found in ~4 % of real notes; each value is
+    recorded (:mod:`simulator.personal`) so that a scan can prove it never got through."""
     kind = rng.integers(0, 3)
     if kind == 0:
-        return f"zgłaszający {rng.choice(FIRST)} {rng.choice(LAST)}"
+        return f"zgłaszający {personal.plant('name', f'{rng.choice(FIRST)} {rng.choice(LAST)}')}"
     if kind == 1:
-        return f"kontakt tel. {rng.integers(500, 800)} {rng.integers(100, 1000)} {rng.integers(100, 1000)}"
+        phone = f"{rng.integers(500, 800)} {rng.integers(100, 1000)} {rng.integers(100, 1000)}"
+        return f"kontakt tel. {personal.plant('phone', phone)}"
     letters = "ABCDEFGHJKLMNPRSTUWXYZ"
-    return f"pojazd nr rej. KR {rng.integers(1, 10)}{rng.choice(list(letters))}{rng.integers(100, 999)}"
+    plate = f"KR {rng.integers(1, 10)}{rng.choice(list(letters))}{rng.integers(100, 999)}"
+    return f"pojazd nr rej. {personal.plant('plate', plate)}"
 
 
 def notes(rng: np.random.Generator, cls: np.ndarray) -> np.ndarray:
@@ -536,7 +540,8 @@ def write_interventions(
 ) -> int:
     total = 0
     cats = list(INTERVENTION_CATEGORIES)
-    operators = [f"SM{n:04d}" for n in np.random.default_rng(seed).choice(9000, 60, replace=False) + 1000]
+    operators = [personal.plant("operator", f"SM{n:04d}")
+                 for n in np.random.default_rng(seed).choice(9000, 60, replace=False) + 1000]
     segments = Segments(model, lambda c: c.kind != "utcs")
     for day, count in daily_intervention_counts(start, end, seed).items():
         rng = rng_for(seed, "interventions", day.isoformat())

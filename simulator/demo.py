@@ -7,6 +7,10 @@ system would (write to a temporary name, then rename), waits until the marts are
 published, prints what happened and keeps Airflow running until Ctrl-C or
 ``make stop``.
 
+A demo after an interrupted one finishes its work (:func:`resume`: the claims left in
+``received/``, a build behind the loads) and judges only the DAG runs queued since it
+started; :func:`reset` (``make reset``) forgets Airflow's state and keeps the data.
+
 The demo also runs a mail catcher on localhost (:class:`MailFolder`): Airflow's
 ``smtp_default`` connection points at it, so the SOS duty summary and the two reports
 the demo renders through their DAGs (the last month's report and the last survey
@@ -263,6 +267,9 @@ def start_airflow(cfg: Settings, timeout_s: float = 600.0,
 
 def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600.0) -> int:
     started = time.monotonic()
+    # the demo judges only the DAG runs queued from now on: a run an earlier demo left
+    # failed in the metadata database must not fail this one (and every later one)
+    since = datetime.now(UTC)
     catcher, mail = start_mail_catcher(cfg)
     print(f"[demo] mail catcher on 127.0.0.1:{catcher.port}: the platform's mail lands in {mail.folder}",
           flush=True)
@@ -275,6 +282,7 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
     password = _password(cfg)
     log_path = cfg.airflow_home / "standalone.log"
     try:
+        resume(cfg, password)
         from simulator import install_places, simulate
 
         sim = cfg.data_dir / "simulated"
@@ -286,7 +294,7 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
             delivered = _deliver(batch, cfg.inbox_dir)
             print(f"[demo] {label} batch: delivered {len(delivered)} files into {cfg.inbox_dir}; the "
                   "triggerer claims them and the ingestion DAGs start", flush=True)
-            code, report = _wait_until_published(cfg, env, proc, log_path, started, timeout_s)
+            code, report = _wait_until_published(cfg, env, proc, log_path, started, timeout_s, runs_since=since)
             if code:
                 return code
             print(f"[demo] marts published {time.monotonic() - started:.0f}s after start", flush=True)
@@ -294,7 +302,8 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
         announced_at = datetime.now(UTC)
         event = _announce_sos_event(cfg, password)
         arrived = time.monotonic()
-        code, report = _wait_until_published(cfg, env, proc, log_path, started, timeout_s, since=announced_at)
+        code, report = _wait_until_published(cfg, env, proc, log_path, started, timeout_s, since=announced_at,
+                                             runs_since=since)
         if code:
             return code
         print(f"[demo] SOS event {event} announced through the REST API reached the published marts "
@@ -398,8 +407,10 @@ def _announce_sos_event(cfg: Settings, password: str) -> str:
 
 
 def _wait_until_published(cfg: Settings, env: dict[str, str], proc: subprocess.Popen[bytes], log_path: Path,
-                          started: float, timeout_s: float,
-                          since: datetime | None = None) -> tuple[int, dict[str, Any]]:
+                          started: float, timeout_s: float, since: datetime | None = None, *,
+                          runs_since: datetime) -> tuple[int, dict[str, Any]]:
+    """Wait until the deliveries are published; fail on a DAG run queued since ``runs_since``
+    (this demo's start) that failed, never on an older one."""
     time.sleep(cfg.inbox_poll_seconds + 2)  # let the triggerer claim the batch
     while True:
         done, report = _settled(cfg, started, since)
@@ -410,7 +421,7 @@ def _wait_until_published(cfg: Settings, env: dict[str, str], proc: subprocess.P
         if proc.poll() is not None:
             print(f"[demo] Airflow exited; see {log_path}", file=sys.stderr)
             return 1, report
-        failed = _failed_runs(env)
+        failed = _failed_runs(env, runs_since)
         if failed:
             print(f"[demo] DAG runs failed: {', '.join(failed)}; see the Airflow UI and {log_path}",
                   file=sys.stderr)
@@ -455,9 +466,101 @@ def _busy_runs(env: dict[str, str]) -> int:
     return 1 if rows is None else rows[0][0]
 
 
-def _failed_runs(env: dict[str, str]) -> list[str]:
-    rows = metadata_rows(env, "select dag_id, run_id from dag_run where state = 'failed'")
+def _failed_runs(env: dict[str, str], since: datetime) -> list[str]:
+    """The failed DAG runs queued at or after ``since``: the runs this demo caused (its
+    deliveries, its triggers, the runs a restarted scheduler picks up again), not the
+    ones an earlier demo left in the metadata database."""
+    # Airflow keeps UTC times; SQLite as text "YYYY-MM-DD HH:MM:SS.ffffff", which sorts
+    # like the time, PostgreSQL as timestamptz, which compares with that text too
+    rows = metadata_rows(env, "select dag_id, run_id from dag_run where state = 'failed' and "
+                              f"coalesce(queued_at, start_date) >= '{since.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}'")
     return [f"{d} ({r})" for d, r in rows or []]
+
+
+def leftovers(cfg: Settings) -> tuple[dict[str, int], bool]:
+    """What an interrupted earlier demo (or ``make reset``) left for this one to finish:
+    the claimed deliveries per source still in ``received/`` (the triggerer moved them out
+    of the inbox, but no ingestion ran before Airflow stopped; nothing else will start one,
+    since the inbox watchers see only new files), and whether a build is due because the
+    newest load is newer than the last successful build (or no build ever succeeded).
+
+    Files still in the inbox need nothing: the watchers claim them once Airflow is up.
+    """
+    from ingestion import inbox, ledger
+    from ingestion.sources import SOURCES
+
+    claims = {s: n for s in SOURCES if (n := len(inbox.pending(cfg.received_dir / s)))}
+    if not cfg.ledger_path.exists():
+        return claims, False
+    con = ledger.open_for_reading(cfg)
+    try:
+        newest_load, last_success = con.execute(
+            "select (select max(finished_at) from ops.load_ledger where status = 'loaded'), "
+            "(select max(finished_at) from ops.builds where status = 'success')").fetchone()
+    finally:
+        con.close()
+    return claims, newest_load is not None and (last_success is None or last_success < newest_load)
+
+
+def resume(cfg: Settings, password: str) -> list[str]:
+    """Start what :func:`leftovers` finds unfinished, through the REST API as an operator
+    would: one ``ingest_<source>`` run per source with claims waiting (it lands every
+    waiting claim of its source, then the build follows as for any landing), and a
+    ``build_warehouse`` run if the loads are ahead of the last successful build.
+    Returns the DAG ids triggered."""
+    from ingestion.announce import rest_token, trigger_dag_rest
+
+    claims, build_due = leftovers(cfg)
+    # the build even when claims wait: claims that turn out duplicates land nothing, and
+    # so start no build of their own
+    dag_ids = [f"ingest_{s}" for s in sorted(claims)] + (["build_warehouse"] if build_due else [])
+    if not dag_ids:
+        return []
+    token = rest_token(api_url(), USER, password)
+    for dag_id in dag_ids:
+        trigger_dag_rest(api_url(), token, dag_id)
+    waiting = ", ".join(f"{s} {n}" for s, n in sorted(claims.items()))
+    print("[demo] picking up what an earlier run left unfinished"
+          + (f": claimed deliveries in {cfg.received_dir} ({waiting})" if claims else "")
+          + ("; loads newer than the last successful build" if build_due else "")
+          + f"; triggered {', '.join(dag_ids)}", flush=True)
+    return dag_ids
+
+
+AIRFLOW_STATE = ("airflow.db", "airflow.db-wal", "airflow.db-shm", "airflow.db-journal", "standalone.log",
+                 "standalone.pid", "logs")
+
+
+def reset(cfg: Settings) -> int:
+    """``make reset``: forget Airflow's state (stop the demo's Airflow, then delete its
+    metadata database, its logs and pid files) and keep the data: ledger, landing,
+    warehouse, published versions, archive, reports. Airflow's history is a cache of
+    what the ledger records; a failed run or a stuck queue in it should never take
+    ``make clean``, which throws all the data away. Claims left in ``received/`` stay
+    too: the next demo lands them (:func:`resume`). The password file and
+    ``airflow.cfg`` are kept, so the UI password stays the same."""
+    stop(cfg)
+    conn = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "")
+    if conn and not conn.startswith("sqlite"):
+        print(f"the metadata database is not the demo's SQLite ({conn.split('@')[-1]}): left alone")
+    removed = []
+    for name in AIRFLOW_STATE:
+        path = cfg.airflow_home / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        removed.append(name)
+    for stale in cfg.airflow_home.glob("*.pid"):  # what Airflow's own components leave
+        stale.unlink()
+        removed.append(stale.name)
+    kept = [str(p.relative_to(cfg.data_dir)) if p.is_relative_to(cfg.data_dir) else str(p)
+            for p in (cfg.ledger_path, cfg.warehouse_path, cfg.published_path, cfg.archive_dir) if p.exists()]
+    print(f"reset Airflow's state in {cfg.airflow_home}: removed {', '.join(removed) or 'nothing'}; "
+          f"the data stays ({', '.join(kept) or 'none yet'})")
+    return 0
 
 
 def _wait_for_watchers(cfg: Settings, env: dict[str, str], started: float, timeout_s: float) -> None:

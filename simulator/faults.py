@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from simulator import personal
+
 FAULT_KINDS = (
     "wrong_encoding",
     "truncated_file",
@@ -38,7 +40,10 @@ FAULT_KINDS = (
     "dst_gap",
     "personal_data_in_notes",
     "licence_plate_column",
+    "missing_header",
 )
+# the personal note in the first record of the day exported without its header line
+HEADLESS_NOTE = "zgłaszający Piotr Zieliński, tel. 698 765 432"
 
 
 def _read_csv(path: Path, encoding: str, sep: str) -> tuple[list[str], list[list[str]], str]:
@@ -186,8 +191,16 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
     )
 
     # 6. personal data in notes, beyond the few that the clean data already carry
-    notes = ["zgłaszający Jan Kowalski, tel. 601 234 567",
-             "sprawca oddalił się pojazdem KR 4F123, świadek Anna Nowak", "kontakt: 512-345-678, p. Wiśniewska"]
+    # (a PESEL and an e-mail address too: the clean notes carry neither)
+    planted = {"name": ["Jan Kowalski", "Anna Nowak"], "surname": ["Wiśniewska"],
+               "phone": ["601 234 567", "512-345-678"], "plate": ["KR 4F123"], "pesel": ["85010112345"],
+               "email": ["jan.kowalski@example.pl"]}
+    notes = ["zgłaszający Jan Kowalski, tel. 601 234 567, PESEL 85010112345",
+             "sprawca oddalił się pojazdem KR 4F123, świadek Anna Nowak",
+             "kontakt: 512-345-678, jan.kowalski@example.pl, p. Wiśniewska"]
+    for kind, values in planted.items():
+        for value in values:
+            personal.plant(kind, value)
     with _editing(notes_file, "cp1250", ";") as (header, rows):
         picked = _pick(rng, rows, 3)
         for i, text in zip(picked, notes, strict=True):
@@ -200,6 +213,7 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
             "file": rel(notes_file),
             "expected": "scrub",
             "lines": lines,
+            "planted": planted,
             "note": "about 4% of clean notes in every free-text source also carry names, phone "
             "numbers or plates",
         }
@@ -319,13 +333,38 @@ def inject(root: Path, seed: int) -> list[dict[str, Any]]:
         }
     )
 
+    # interventions: a day exported without its header line, its first record (an operator's
+    # number, a note with a name and a phone number) read as the header; the refusal's reason
+    # names the "unexpected columns", so this is the personal data that reaches refusal
+    # records, task logs and XComs (picked without the generator: the faults above keep theirs)
+    i_headless = next(p for p in busy if p not in {i_missing, i_unknown, i_twice})
+    with _editing(i_headless, "utf-8", ";") as doc:
+        header, rows = doc
+        rows[0][header.index("opis")] = f"{rows[0][header.index('opis')]}; {HEADLESS_NOTE}"
+        doc[:] = [rows[0], rows[1:]]
+    personal.plant("name", "Piotr Zieliński")
+    personal.plant("phone", "698 765 432")
+    faults.append(
+        {
+            "kind": "missing_header",
+            "source": "interventions",
+            "file": rel(i_headless),
+            "expected": "refuse_file",
+            "rule": "missing_column",
+            "planted": {"name": ["Piotr Zieliński"], "phone": ["698 765 432"],
+                        "operator": [rows[0][header.index("operator")]]},
+        }
+    )
+
     # ANPR: a delivery that carries licence plates must be refused whole
     if anpr:
         a = anpr[int(rng.integers(len(anpr)))]
         letters = "ABCDEFGHJKLMNPRSTUWXYZ"
         with _editing(a, "utf-8", ";") as doc:
             plates = [
-                f"KR {rng.integers(1, 10)}{letters[int(rng.integers(len(letters)))]}{rng.integers(100, 999)}"
+                personal.plant("plate",
+                               f"KR {rng.integers(1, 10)}{letters[int(rng.integers(len(letters)))]}"
+                               f"{rng.integers(100, 999)}")
                 for _ in doc[1]
             ]
             doc[:] = [[*doc[0], "nr_rejestracyjny"], [[*r, p] for r, p in zip(doc[1], plates, strict=True)]]

@@ -368,3 +368,14 @@ def damage_xlsx(path: Path, member: str = "xl/worksheets/sheet1.xml") -> Path:
         for name, body in members.items():
             dst.writestr(name, body)
     return path
+
+
+def ledger_rows(cfg: Any, sql: str) -> list[tuple]:
+    """The rows of ``sql`` over the ledger, opened read-only and closed again."""
+    import duckdb
+
+    con = duckdb.connect(str(cfg.ledger_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,18 +106,153 @@ def dbt_build(cfg: Settings, plan: dict[str, Any], attempt: int = 1, *, handover
 
 
 def _dbt_build(cfg: Settings, build_id: str, select: list[str] | None, attempt: int) -> str:
+    """dbt build; when it fails on nodes that read a source with deliveries no published
+    build has read yet, those deliveries are held (out of the current view, recorded in
+    ``ops.withheld``) and the same nodes are built again, so that one bad delivery cannot
+    stop the other sources (or the SOS duty path) from publishing: its source stays at its
+    last good state. Holding is undone when it does not let the build pass (the failure
+    was not the new data's), and a failure that no delivery explains fails the build,
+    naming the deliveries its failed nodes read."""
+    held: list[dict[str, Any]] = []
+    for round_ in range(MAX_ISOLATION_ROUNDS + 1):
+        ok, output, nodes = _run_build(cfg, build_id, select, attempt)
+        if ok:
+            warnings = quality_warnings(output)
+            for line in warnings:
+                log.warning("build %s: %s", build_id, line)
+            return _summary(output) + "".join(f"\n{line}" for line in warnings) + _held_summary(held)
+        failed = [n for n in nodes if n.status in ("error", "fail")]
+        suspects = suspect_deliveries(cfg, failed)
+        if not suspects or round_ == MAX_ISOLATION_ROUNDS:
+            if held:
+                _release(cfg, held, f"holding them did not let build {build_id} pass")
+            raise BuildFailed(disk_full_note(cfg, output) + failure_summary(build_id, nodes)
+                              + _suspects_summary(cfg, failed, held) + failures(output))
+        reason = "; ".join(sorted({f"{n.resource_type} {n.name}: {n.status}" for n in failed}))
+        con = ledger.open_for_writing(cfg)
+        try:
+            new = ledger.withhold(con, suspects, cfg.data_dir, kind="held", by=f"build {build_id}",
+                                  reason=f"build {build_id} failed on it: {reason}", at=datetime.now(UTC),
+                                  build_id=build_id)
+        finally:
+            con.close()
+        for d in new:
+            log.error("ALERT build %s: delivery %s (%s, %s) held out of the current view: %s; "
+                      "the build goes on without it (`ksp release` or `ksp retract` it)",
+                      build_id, d["file_name"], d["source"], d["delivery_id"][:12], reason)
+        held += new
+        attempt = _next_attempt(cfg, build_id)
+    raise AssertionError("unreachable: the last round returns or raises")
+
+
+MAX_ISOLATION_ROUNDS = 3
+"""How many times a failed build holds the deliveries it failed on and builds again: a
+round per source whose new deliveries a failure reaches (the nodes a failure skipped
+can fail on another source's delivery in the next round)."""
+
+
+def _run_build(cfg: Settings, build_id: str, select: list[str] | None, attempt: int
+               ) -> tuple[bool, str, list[NodeResult]]:
     target = run_target(cfg)
     (target / "run_results.json").unlink(missing_ok=True)
+    con = ledger.open_for_writing(cfg)
+    try:
+        ledger.record_build_inputs(con, build_id)
+    finally:
+        con.close()
     proc = run_dbt(cfg, "build", *(["--select", *select] if select else []))
     output = proc.stdout + proc.stderr
     log.info("dbt build output:\n%s", output)
     nodes = _record_nodes(cfg, build_id, attempt, target / "run_results.json")
-    if proc.returncode == 0:
-        warnings = quality_warnings(output)
-        for line in warnings:
-            log.warning("build %s: %s", build_id, line)
-        return _summary(output) + "".join(f"\n{line}" for line in warnings)
-    raise BuildFailed(failure_summary(build_id, nodes) + failures(output))
+    return proc.returncode == 0, output, nodes
+
+
+def upstream_sources(cfg: Settings, unique_ids: list[str]) -> dict[str, set[str]]:
+    """Per dbt node, the landing sources it reads, directly or through other nodes (dbt's
+    parsed ``parent_map``). A unit test reads its fixtures only: no source."""
+    parents: dict[str, list[str]] = json.loads(cfg.dbt_manifest_path.read_text())["parent_map"]
+    out: dict[str, set[str]] = {}
+    for uid in unique_ids:
+        found: set[str] = set()
+        if not uid.startswith("unit_test."):
+            todo, seen = [uid], {uid}
+            while todo:
+                for p in parents.get(todo.pop(), []):
+                    if p.startswith("source."):
+                        found.add(p.split(".")[2])
+                    elif p not in seen:
+                        seen.add(p)
+                        todo.append(p)
+        out[uid] = found
+    return out
+
+
+def suspect_deliveries(cfg: Settings, failed: list[NodeResult]) -> list[dict[str, Any]]:
+    """The deliveries a build's failed nodes may have failed on: the current deliveries
+    of the sources those nodes read that the last successful build did not read. Where a
+    failed node reads one source only that has such deliveries, only those are suspects
+    in this round (a failed staging test names its source; a mart reading police and
+    cameras is judged in the next round)."""
+    reads = upstream_sources(cfg, [n.unique_id for n in failed])
+    con = ledger.open_for_writing(cfg)
+    try:
+        fresh = ledger.unpublished_deliveries(con, set().union(*reads.values()) if reads else set())
+    finally:
+        con.close()
+    with_new = {d["source"] for d in fresh}
+    per_node = [s & with_new for s in reads.values()]
+    single = {next(iter(s)) for s in per_node if len(s) == 1}
+    chosen = single or (set().union(*per_node) if per_node else set())
+    return [d for d in fresh if d["source"] in chosen]
+
+
+def _suspects_summary(cfg: Settings, failed: list[NodeResult], released: list[dict[str, Any]]) -> str:
+    """Which deliveries the failed nodes read that the last published build did not (the
+    culprit, if the data is), and what holding did."""
+    reads = upstream_sources(cfg, [n.unique_id for n in failed]) if failed else {}
+    sources = set().union(*reads.values()) if reads else set()
+    con = ledger.open_for_writing(cfg)
+    try:
+        fresh = ledger.unpublished_deliveries(con, sources)
+    finally:
+        con.close()
+    lines = []
+    if released:
+        lines.append("held and built again without " + ", ".join(d["file_name"] for d in released)
+                     + ": the build still failed, so they were released (the failure is not theirs alone)")
+    if fresh:
+        lines.append("the failed nodes read these deliveries the last published build did not: "
+                     + ", ".join(f"{d['file_name']} ({d['source']}, {d['delivery_id'][:12]})" for d in fresh))
+    elif sources:
+        lines.append(f"the failed nodes read {', '.join(sorted(sources))}, with no delivery new since the last "
+                     "published build: the cause is not a new delivery (the dbt project, a seed, the reference data)")
+    else:
+        lines.append("the failed nodes read no delivered source (a unit test, a seed, the reference data)")
+    return "\n".join(lines) + "\n"
+
+
+def _held_summary(held: list[dict[str, Any]]) -> str:
+    if not held:
+        return ""
+    return "\nheld out of this build (their sources stay at the last good state): " + ", ".join(
+        f"{d['file_name']} ({d['source']})" for d in held)
+
+
+def _release(cfg: Settings, held: list[dict[str, Any]], reason: str) -> None:
+    con = ledger.open_for_writing(cfg)
+    try:
+        ledger.release(con, [d["delivery_id"] for d in held], cfg.data_dir, by="build", reason=reason,
+                       at=datetime.now(UTC))
+    finally:
+        con.close()
+
+
+def _next_attempt(cfg: Settings, build_id: str) -> int:
+    con = ledger.open_for_writing(cfg)
+    try:
+        return ledger.next_attempt(con, build_id)
+    finally:
+        con.close()
 
 
 def publish_build(cfg: Settings, plan: dict[str, Any], summary: str) -> dict[str, Any]:
@@ -142,6 +278,10 @@ def fail_build(cfg: Settings, build_id: str, cause: BaseException | None = None)
         message = f"{type(cause).__name__}: {cause}"
     else:
         message = failure_summary(build_id, nodes)
+    if cause is None and nodes:  # the DAG's record: name the deliveries the failed nodes read, as the task did
+        message += _suspects_summary(cfg, [n for n in nodes if n.status in ("error", "fail")], [])
+    if not message.startswith("disk full"):
+        message = disk_full_note(cfg, message) + message
     _finish(cfg, build_id, "failed", message)
     return message
 
@@ -154,8 +294,30 @@ def build(cfg: Settings, changed_sources: list[str] | None = None) -> dict[str, 
         summary = dbt_build(cfg, plan)
         return publish_build(cfg, plan, summary)
     except BaseException as e:
-        fail_build(cfg, plan["build_id"], e)
+        try:
+            fail_build(cfg, plan["build_id"], e)
+        except Exception as record_error:  # a full disk fails the record too: it must not hide the cause
+            log.error("build %s failed (%s: %s), and recording the failure in the ledger failed too: %s",
+                      plan["build_id"], type(e).__name__, str(e)[:2000], record_error)
+            e.add_note(f"recording this failure in the ledger failed too ({type(record_error).__name__}: "
+                       f"{record_error}); the build stays 'running' until the next build marks it failed")
         raise
+
+
+def disk_full_note(cfg: Settings, text: str) -> str:
+    """A first line saying the disk is full, with the free space where the build writes,
+    when ``text`` (dbt's output, an error) says a write found no space: that is the cause
+    to fix, and in dbt's output it hides among a model's error lines."""
+    if "No space left on device" not in text and "Errno 28" not in text:
+        return ""
+    parts = []
+    for what, path in (("warehouse", cfg.warehouse_path), ("ledger", cfg.ledger_path),
+                       ("published", cfg.published_path)):
+        folder = next((p for p in (path.parent, *path.parents) if p.exists()), None)
+        if folder is not None:
+            usage = shutil.disk_usage(folder)
+            parts.append(f"{what} {folder}: {usage.free / 1e6:,.1f} MB free of {usage.total / 1e6:,.1f} MB")
+    return "disk full (No space left on device): " + "; ".join(parts) + "\n"
 
 
 def failure_summary(build_id: str, nodes: list[NodeResult]) -> str:

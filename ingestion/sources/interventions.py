@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +31,8 @@ OUTCOMES = {
 }
 
 
-@cache
 def _key() -> bytes:
+    """The pseudonym key, read once per file (never invented here: see ``landing``)."""
     from ingestion.config import settings
 
     return privacy.pseudonym_key(settings().pseudonym_key_path)
@@ -43,7 +42,7 @@ def _file_name(m: re.Match[str]) -> FileName:
     return FileName(period_key=m["date"], revision=0)
 
 
-def _convert(rec: dict[str, str]) -> dict[str, Any]:
+def _convert(rec: dict[str, str], key: bytes) -> dict[str, Any]:
     at = cv.instant(rec["data_zdarzenia"], "data_zdarzenia")
     category = CATEGORIES.get(rec["kategoria"].strip())
     return {
@@ -56,13 +55,13 @@ def _convert(rec: dict[str, str]) -> dict[str, Any]:
         "category_label": cv.text(rec["kategoria"], "kategoria"),
         "outcome_code": cv.code(rec["sposob_zalatwienia"], OUTCOMES, "sposob_zalatwienia"),
         "note": privacy.scrub(cv.text(rec["opis"], "opis")),
-        "operator_pseudonym": privacy.pseudonymise(cv.text(rec["operator"], "operator"), _key(), prefix="op"),
+        "operator_pseudonym": privacy.pseudonymise(cv.text(rec["operator"], "operator"), key, prefix="op"),
     }
 
 
-def _raw(rec: dict[str, str]) -> dict[str, Any]:
+def _raw(rec: dict[str, str], key: bytes) -> dict[str, Any]:
     return {**rec, "opis": privacy.scrub(rec.get("opis")),
-            "operator": privacy.pseudonymise(rec.get("operator"), _key(), prefix="op")}
+            "operator": privacy.pseudonymise(rec.get("operator"), key, prefix="op")}
 
 
 COLUMNS = ["intervention_id", "occurred_at", "occurred_local", "utc_offset_minutes", "camera_point_id",
@@ -70,9 +69,15 @@ COLUMNS = ["intervention_id", "occurred_at", "occurred_local", "utc_offset_minut
 
 
 def parse(path: Path) -> Parsed:
+    """Every row's pseudonym comes from one key, whose id each row carries
+    (``pseudonym_key_id``): pseudonyms compare only under the same id."""
     text = decode_strict(path.read_bytes(), path.name, "utf-8")
-    return cv.build(read_dicts(text, path.name, delimiter=";", expected=COLUMNS_IN_FILE), _convert,
-                    columns=COLUMNS, expected_fields=len(COLUMNS_IN_FILE), raw_view=_raw)
+    key = _key()
+    parsed = cv.build(read_dicts(text, path.name, delimiter=";", expected=COLUMNS_IN_FILE),
+                      lambda rec: _convert(rec, key), columns=COLUMNS, expected_fields=len(COLUMNS_IN_FILE),
+                      raw_view=lambda rec: _raw(rec, key))
+    parsed.frame["pseudonym_key_id"] = privacy.key_id(key)
+    return parsed
 
 
 SOURCE = Source(
@@ -83,10 +88,11 @@ SOURCE = Source(
         ("intervention_id", "VARCHAR"), ("occurred_at", "TIMESTAMP WITH TIME ZONE"),
         ("occurred_local", "TIMESTAMP"), ("utc_offset_minutes", "INTEGER"), ("camera_point_id", "VARCHAR"),
         ("category_code", "VARCHAR"), ("category_label", "VARCHAR"), ("outcome_code", "VARCHAR"),
-        ("note", "VARCHAR"), ("operator_pseudonym", "VARCHAR"),
+        ("note", "VARCHAR"), ("operator_pseudonym", "VARCHAR"), ("pseudonym_key_id", "VARCHAR"),
     ),
     parse=parse,
     file_name=_file_name,
     time_column="occurred_at",
     record_key="intervention_id",
+    pseudonymises=True,
 )

@@ -38,11 +38,32 @@ def _read(path: Path) -> pd.DataFrame:
             raise RefusedDelivery(path.name, "not_sav", f"cannot be read as an SPSS file ({e})") from None
         return frame
     try:
+        _refuse_if_cut_short(path)
         return pd.read_csv(path, sep=",", encoding="utf-8", dtype=str, keep_default_na=False)
     except UnicodeDecodeError as e:
         raise RefusedDelivery(path.name, "encoding", f"not UTF-8 at byte {e.start}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise RefusedDelivery(path.name, "csv_syntax", str(e).strip()) from None
+
+
+def _refuse_if_cut_short(path: Path) -> None:
+    """SPEC: a file cut short is refused whole. pandas fills a last record that lost its
+    end with empty fields, so the cut respondent would load with no answers: a file
+    without a final line end whose last record has fewer fields than the header is
+    refused as ``truncated``, naming its line (as the delimited sources do)."""
+    import csv
+    import io
+
+    data = path.read_bytes()
+    if not data or data.endswith((b"\n", b"\r")):
+        return
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8").removeprefix("\ufeff"), newline="")))
+    except csv.Error:
+        return  # not a short-record question: pandas reports the syntax, with its line
+    if len(rows) > 1 and len(rows[-1]) < len(rows[0]):
+        raise RefusedDelivery(path.name, "truncated", f"last record has {len(rows[-1])} of {len(rows[0])} fields "
+                              "and no line end: the file was cut short", line=data.count(b"\n") + 1)
 
 
 def _code(value: Any, column: str, allowed: set[int]) -> int | None:

@@ -18,10 +18,12 @@ SCHEDULED = {
     "report_security_monthly", "purge_personal_data",
 }
 ALL_DAGS = ({f"ingest_{s}" for s in SOURCE_NAMES}
-            | {"build_warehouse", "report_sos_duty", "write_safety_map", "replay_delivery"}
+            | {"build_warehouse", "report_sos_duty", "write_safety_map", "write_research_exports", "replay_delivery",
+               "retract_delivery"}
             | SCHEDULED)
 # tasks that only read the published file (replaced by rename, never written in place)
-READ_PUBLISHED_ONLY = {"write_monthly_report", "write_wave_report", "summarise_new_alerts", "write_map"}
+READ_PUBLISHED_ONLY = {"write_monthly_report", "write_wave_report", "summarise_new_alerts", "write_map",
+                       "export_version"}
 
 
 @pytest.fixture(scope="module")

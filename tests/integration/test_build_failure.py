@@ -12,6 +12,7 @@ import pytest
 from ingestion.config import Settings, settings
 from ingestion.landing import ingest
 from tests.builders import police_csv, police_rows
+from warehouse.build import build
 from warehouse.dbt import write_manifest
 
 pytestmark = pytest.mark.integration
@@ -22,15 +23,18 @@ def test_failed_test_stops_its_dependants_and_the_publication(cfg: Settings, air
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     project = tmp_path / "dbt"
     shutil.copytree(REPO / "dbt", project, ignore=shutil.ignore_patterns("target", "logs"))
-    # a data test that every police record breaks (as a real rule would on bad data)
-    (project / "tests" / "assert_no_police_incident_in_march.sql").write_text(
-        "select * from {{ ref('stg_police__incidents') }} where month(occurred_local) = 3\n")
     monkeypatch.setenv("KSP_DBT_PROJECT_DIR", str(project))
     monkeypatch.setenv("KSP_DBT_MANIFEST", str(project / "target" / "manifest.json"))
     c = settings()
     write_manifest(c)
     police_csv(c.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", police_rows(5))
     ingest(c, ["police"])
+    published = build(c)["build_id"]
+    # then a data test that every police record breaks: no new delivery to hold explains
+    # the failure (tests/integration/test_isolation.py: when one does, it is held instead)
+    (project / "tests" / "assert_no_police_incident_in_march.sql").write_text(
+        "select * from {{ ref('stg_police__incidents') }} where month(occurred_local) = 3\n")
+    write_manifest(c, force=True)
 
     from airflow.dag_processing.dagbag import DagBag
 
@@ -43,15 +47,20 @@ def test_failed_test_stops_its_dependants_and_the_publication(cfg: Settings, air
     assert states["dbt_build"] == "failed"
     assert states["publish_warehouse"] == "upstream_failed"
     assert states["record_failed_build"] == "failed"
-    assert not c.published_path.exists()
+    pub = duckdb.connect(str(c.published_path), read_only=True)
+    assert pub.execute("select build_id from meta.build_info").fetchall() == [(published,)]  # unchanged
+    pub.close()
     con = duckdb.connect(str(c.ledger_path), read_only=True)
-    [(status, message)] = con.execute("select status, message from ops.builds").fetchall()
+    [(status, message)] = con.execute("select status, message from ops.builds where build_id <> ?",
+                                      [published]).fetchall()
     assert status == "failed"
     assert "test assert_no_police_incident_in_march: fail" in message, message  # what broke, by name
+    assert "with no delivery new since the last published build" in message, message
     # what dbt did with each node, per attempt (the task retries once)
-    nodes = dict(con.execute("select name, status from ops.build_nodes where attempt = 1 and "
-                             "resource_type in ('model', 'test')").fetchall())
-    attempts = con.execute("select count(distinct attempt) from ops.build_nodes").fetchone()[0]
+    nodes = dict(con.execute("select name, status from ops.build_nodes where attempt = 1 and build_id <> ? and "
+                             "resource_type in ('model', 'test')", [published]).fetchall())
+    attempts = con.execute("select count(distinct attempt) from ops.build_nodes where build_id <> ?",
+                           [published]).fetchone()[0]
     con.close()
     assert nodes["assert_no_police_incident_in_march"] == "fail"
     for downstream in ("int_police_incidents_located", "int_offences_classified", "mart_camera_incidents_monthly",

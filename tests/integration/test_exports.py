@@ -229,3 +229,34 @@ def test_a_mart_with_coordinates_but_no_export_rule_stops_the_export(demo_wareho
     with pytest.raises(ValueError, match="mart_new_points"):
         write_research_exports(copy, tmp_path / "out", cfg=demo_warehouse)
     assert not (tmp_path / "out" / "mart_new_points.parquet").exists()
+
+
+def test_each_published_version_gets_its_exports_once(demo_warehouse: Settings, tmp_path: Path, airflow_db: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    from ingestion.config import settings
+    from serving.exports import export_version, exports_root
+    from warehouse.publish import list_versions
+
+    shutil.copytree(demo_warehouse.published_path.parent, tmp_path / "data" / "published")
+    monkeypatch.setenv("KSP_DATA_DIR", str(tmp_path / "data"))
+    c = settings()
+    stale = exports_root(c) / "20200101T000000Z-0123456789ab"  # the exports of a version pruned since
+    stale.mkdir(parents=True)
+    bag = DagBag(str(Path(__file__).resolve().parents[2] / "dags" / "write_research_exports.py"))
+    assert not bag.import_errors
+    run = bag.dags["write_research_exports"].test()
+    assert run.state == "success"
+
+    newest = list_versions(c)[0]
+    folder = exports_root(c) / newest["version_id"]
+    written = json.loads((folder / "exports.json").read_text())
+    assert written["version_id"] == newest["version_id"] and written["build_id"] == newest["build_id"]
+    assert (folder / GEOPACKAGE).exists() and (folder / "dictionary.csv").exists()
+    assert not stale.exists()
+    assert [p.name for p in exports_root(c).iterdir()] == [newest["version_id"]]  # no staging left
+    # a version never changes: asked again, its exports are not written again
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    assert export_version(c) == folder
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before

@@ -36,6 +36,10 @@ def test_compose_init_command_and_an_ingest_run_on_postgresql(tmp_path: Path, po
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db,
         "KSP_DATA_DIR": str(tmp_path / "data"),
+        # the init service also syncs the roles and creates the first engineer (FAB)
+        "AIRFLOW__CORE__AUTH_MANAGER": shared["AIRFLOW__CORE__AUTH_MANAGER"],
+        "AIRFLOW_ADMIN_PASSWORD": STRONG["AIRFLOW_ADMIN_PASSWORD"],
+        "KSP_ALERT_EMAIL": "data-engineering@krakow.local",
     })
     init = subprocess.run(["bash", "-c", init_command], env=env, capture_output=True, text=True, check=False)
     assert init.returncode == 0, init.stderr[-3000:]
@@ -87,7 +91,8 @@ STRONG = {
     "POSTGRES_PASSWORD": "9f2c4e1a7b3d5f60a8c2e4b6",
     "REDIS_PASSWORD": "5d7e9a1c3b5f7d9e1a3c5e7f",
     "AIRFLOW_ADMIN_PASSWORD": "b1d3f5a7c9e1b3d5f7a9c1e3",
-    "AIRFLOW_JWT_SECRET": "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071",
+    "AIRFLOW_JWT_SECRET": "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
+    "AIRFLOW_API_SECRET_KEY": "7c6b5a4938271605f4e3d2c1b0a99887c6b5a493827160",
     "AIRFLOW_FERNET_KEY": "6HSk3DnAQDdyTMcGHsqdqRkJqaIXYuDutcRHkMsfFwo=",
     "KSP_PSEUDONYM_KEY": "f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a59687",
 }
@@ -135,8 +140,8 @@ def test_production_refuses_to_start_on_the_placeholders_naming_each_setting(tmp
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "scheduler started" not in refused.stdout
     for name in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "AIRFLOW_ADMIN_PASSWORD", "AIRFLOW__API_AUTH__JWT_SECRET",
-                 "AIRFLOW__CORE__FERNET_KEY", "KSP_PSEUDONYM_KEY", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
-                 "AIRFLOW__CELERY__BROKER_URL", "AIRFLOW_CONN_KSP_REDIS"):
+                 "AIRFLOW__API__SECRET_KEY", "AIRFLOW__CORE__FERNET_KEY", "KSP_PSEUDONYM_KEY",
+                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__BROKER_URL", "AIRFLOW_CONN_KSP_REDIS"):
         assert name in refused.stderr, (name, refused.stderr)
     assert "change-me" not in refused.stderr  # it names settings, never prints a secret
 
@@ -151,6 +156,7 @@ def test_production_refuses_to_start_on_the_placeholders_naming_each_setting(tmp
     ("AIRFLOW_ADMIN_PASSWORD", "admin", "placeholder"),
     ("AIRFLOW_ADMIN_PASSWORD", "short-pass1", "shorter than 12"),
     ("AIRFLOW__API_AUTH__JWT_SECRET", "change-me-to-a-long-random-secret", "placeholder"),
+    ("AIRFLOW__API__SECRET_KEY", "change-me-to-a-long-random-secret", "placeholder"),
     ("AIRFLOW__CORE__FERNET_KEY", "QUJD" * 11, "not a Fernet key"),  # 33 bytes
     ("KSP_PSEUDONYM_KEY", "change-me-to-a-long-random-secret", "placeholder"),
 ])
@@ -159,6 +165,7 @@ def test_each_weak_secret_is_refused_by_name_when_settings_are_read(monkeypatch:
     from ingestion.config import InsecureSettings, settings
 
     good = {**STRONG, "AIRFLOW__API_AUTH__JWT_SECRET": STRONG["AIRFLOW_JWT_SECRET"],
+            "AIRFLOW__API__SECRET_KEY": STRONG["AIRFLOW_API_SECRET_KEY"],
             "AIRFLOW__CORE__FERNET_KEY": STRONG["AIRFLOW_FERNET_KEY"], "KSP_ENV": "production"}
     for k, v in good.items():
         monkeypatch.setenv(k, v)

@@ -46,14 +46,17 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
 def test_interventions_match_the_city_figures(sim: Path) -> None:
     per_year: dict[int, int] = {}
     to_dec5 = 0
+    headless = {sim / f["file"] for f in json.loads((sim / "faults.json").read_text())["faults"]
+                if f["kind"] == "missing_header"}
     for path in (sim / "inbox" / "interventions").glob("*.csv"):
         day = dt.date.fromisoformat(path.stem.removeprefix("interwencje_"))
         with path.open(encoding="utf-8", newline="") as f:
-            n = sum(1 for _ in csv.DictReader(f, delimiter=";"))
+            # a file without its header line: its first record is read as the header
+            n = sum(1 for _ in csv.DictReader(f, delimiter=";")) + (path in headless)
         per_year[day.year] = per_year.get(day.year, 0) + n
         if day.year == 2025 and day <= dt.date(2025, 12, 5):
             to_dec5 += n
-    # the fault manifest removed no intervention rows (only a column and a category)
+    # the fault manifest removed no intervention rows (only a column, a category, a header line)
     assert per_year[2024] == 8489
     assert to_dec5 == 8956
     counts = daily_intervention_counts(dt.date(2023, 1, 1), dt.date(2023, 12, 31), seed=11)
@@ -180,6 +183,13 @@ def test_fault_manifest_matches_the_files(sim: Path) -> None:
     assert "latitude" in header and "lat" not in header
     header, _ = _csv_rows(sim / faults["missing_column"]["file"], "utf-8", ";")
     assert "operator" not in header
+    f = faults["missing_header"]  # the first record where the header belongs, with what it plants
+    first, _ = _csv_rows(sim / f["file"], "utf-8", ";")
+    assert first[0].startswith("INT-") and first[-1] == f["planted"]["operator"][0]
+    assert all(v in ";".join(first) for v in f["planted"]["name"] + f["planted"]["phone"])
+    planted = json.loads((sim / "personal.json").read_text(encoding="utf-8"))["values"]
+    for fault in (faults["missing_header"], faults["personal_data_in_notes"]):
+        assert all(set(v) <= set(planted[k]) for k, v in fault["planted"].items())
     f = faults["swapped_lat_lon"]
     header, rows = _csv_rows(sim / f["file"], "utf-8", ",")
     assert all(float(rows[line - 2][header.index("lat")]) < 21 for line in f["lines"])

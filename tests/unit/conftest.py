@@ -31,3 +31,11 @@ def row_rules(gx_root: Path):
         return [{r.line: (r.rule, r.column) for r in rejects} for rejects in found]
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """A configured pseudonym key, as production has: parsers never invent one (the
+    landing decides whether a first development key may be created, from the ledger)."""
+    monkeypatch.setenv("KSP_PSEUDONYM_KEY", "5e" * 32)
+    return bytes.fromhex("5e" * 32)

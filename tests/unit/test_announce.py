@@ -175,3 +175,41 @@ def test_a_planted_symlink_in_stream_is_not_followed(cfg: Settings, tmp_path: Pa
     assert outside.read_text() == "keep me\n"
     reasons = _reasons(cfg, "sos_alerts")
     assert "would lie outside" in reasons[0] and "not a JSON object" in reasons[1]
+
+
+def test_an_api_call_left_unanswered_is_repeated_until_answered() -> None:
+    """CI saw the demo's asset-event POST go unanswered for 30 s while the embedded
+    scheduler held SQLite, and the demo died of ``TimeoutError``; a real HTTP server
+    that answers the first call too late and the second at once gets its answer."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    calls: list[float] = []
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            calls.append(time.monotonic())
+            self.rfile.read(int(self.headers["Content-Length"]))
+            if len(calls) == 1:
+                time.sleep(1.5)  # past the caller's timeout
+            body = json.dumps({"id": len(calls)}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        assert announce._rest(url, "t", "POST", "/api/v2/assets/events", {"asset_id": 1}, timeout_s=0.5) == {"id": 2}
+        assert len(calls) == 2
+        with pytest.raises(TimeoutError):  # still unanswered after the last attempt: said, not hidden
+            calls.clear()
+            announce._rest(url, "t", "POST", "/x", {}, attempts=1, timeout_s=0.5)
+    finally:
+        server.shutdown()

@@ -187,7 +187,7 @@ def test_builds_and_their_nodes(con) -> None:
 
     s = ledger.summary(con)
     assert [b["build_id"] for b in s["builds"]] == ["b2", "b1"]
-    assert set(s) == {"per_source", "ledger", "refused", "quarantine", "builds", "failed_nodes"}
+    assert set(s) == {"per_source", "ledger", "refused", "quarantine", "builds", "failed_nodes", "withheld"}
 
 
 def test_summary_lists_the_failed_nodes_of_the_last_attempt(con) -> None:
@@ -318,3 +318,68 @@ def test_a_live_process_keeps_its_build_running(con) -> None:
     ledger.start_build(con, "mine", T0, pid=os.getpid())
     assert ledger.reap_abandoned_builds(con, T0) == []
     assert ledger.pid_alive(os.getpid())
+
+
+def test_a_withheld_correction_gives_its_period_back_to_the_previous_one(con, cfg: Settings) -> None:
+    first = land(con, cfg, "kmp_zdarzenia_2025-03.csv", 3, received=T0)
+    fix = land(con, cfg, "kmp_zdarzenia_2025-03_korekta1.csv", 5, received=T0 + timedelta(hours=1))
+    april = land(con, cfg, "kmp_zdarzenia_2025-04.csv", 2, received=T0 + timedelta(hours=2))
+    found = ledger.find_delivery(con, "kmp_zdarzenia_2025-03_korekta1.csv")
+    assert found["delivery_id"] == fix
+    assert ledger.find_delivery(con, april[:21])["delivery_id"] == april  # an id's start, as status prints it
+    with pytest.raises(ledger.UnknownDelivery, match="start of 3 delivery ids"):
+        ledger.find_delivery(con, "kmp_zdarzenia_2025-0")
+    with pytest.raises(ledger.UnknownDelivery, match="no loaded delivery"):
+        ledger.find_delivery(con, "kmp_zdarzenia_2031-01.csv")
+
+    new = ledger.withhold(con, [found], cfg.data_dir, kind="retracted", reason="sent by mistake, tel. 600 100 200",
+                          by="anna", at=T0 + timedelta(hours=3))
+    assert [d["delivery_id"] for d in new] == [fix]
+    assert current(con) == {"2025-03": first, "2025-04": april} and landed(con) == {first: 3, april: 2}
+    assert ledger.withhold(con, [found], cfg.data_dir, kind="held", reason="again", by="build",
+                           at=T0 + timedelta(hours=4)) == []  # already withheld: its first record stands
+    [w] = ledger.withheld(con)
+    assert (w["kind"], w["withheld_by"], w["period_key"]) == ("retracted", "anna", "2025-03")
+    assert "600 100 200" not in w["reason"]  # an operator's free text passes the scrubber like every stored value
+
+    assert [d["delivery_id"] for d in ledger.release(con, [fix], cfg.data_dir, by="anna", reason="it was right",
+                                                     at=T0 + timedelta(hours=5))] == [fix]
+    assert current(con)["2025-03"] == fix and landed(con) == {fix: 5, april: 2}
+    assert ledger.withheld(con) == [] and len(ledger.withheld(con, include_released=True)) == 1
+
+
+def test_unpublished_deliveries_are_those_the_last_good_build_did_not_read(con, cfg: Settings) -> None:
+    march = land(con, cfg, "kmp_zdarzenia_2025-03.csv", 3, received=T0)
+    assert [d["delivery_id"] for d in ledger.unpublished_deliveries(con, ["police"])] == [march]  # no build yet
+    ledger.start_build(con, "b1", T0 + timedelta(hours=1))
+    ledger.record_build_inputs(con, "b1")
+    ledger.finish_build(con, "b1", status="success", message="", finished_at=T0 + timedelta(hours=1),
+                        published_at=T0 + timedelta(hours=1))
+    april = land(con, cfg, "kmp_zdarzenia_2025-04.csv", 2, received=T0 + timedelta(hours=2))
+    fix = land(con, cfg, "kmp_zdarzenia_2025-03_korekta1.csv", 4, received=T0 + timedelta(hours=2))
+    assert {d["delivery_id"] for d in ledger.unpublished_deliveries(con, ["police"])} == {april, fix}
+    assert ledger.unpublished_deliveries(con, ["sos_alerts"]) == []
+    # a failed build's inputs do not make its deliveries published
+    ledger.start_build(con, "b2", T0 + timedelta(hours=3))
+    ledger.record_build_inputs(con, "b2")
+    ledger.finish_build(con, "b2", status="failed", message="", finished_at=T0 + timedelta(hours=3),
+                        published_at=None)
+    assert {d["delivery_id"] for d in ledger.unpublished_deliveries(con, ["police"])} == {april, fix}
+
+
+def test_the_daily_check_fails_while_a_build_holds_a_delivery(con, cfg: Settings) -> None:
+    from orchestration.calendar import HeldDeliveries, check_held
+
+    april = land(con, cfg, "kmp_zdarzenia_2025-04.csv", 2, received=T0)
+    march = land(con, cfg, "kmp_zdarzenia_2025-03.csv", 2, received=T0)
+    ledger.withhold(con, [ledger.find_delivery(con, "kmp_zdarzenia_2025-03.csv")], cfg.data_dir, kind="retracted",
+                    reason="withdrawn by KMP", by="anna", at=T0)
+    con.close()
+    assert check_held(cfg) == 0  # a retraction was meant: no alarm
+    c = connect(cfg.ledger_path, cfg)
+    ledger.withhold(c, [ledger.find_delivery(c, april)], cfg.data_dir, kind="held", by="build b1", at=T0,
+                    reason="build b1 failed on it: test x: fail")
+    c.close()
+    with pytest.raises(HeldDeliveries, match=r"police/kmp_zdarzenia_2025-04\.csv .*test x: fail.*ksp release"):
+        check_held(cfg)
+    assert march

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -37,13 +38,27 @@ def test_key_comes_from_the_environment_then_airflow_then_a_local_file(tmp_path:
     monkeypatch.delenv("KSP_PSEUDONYM_KEY", raising=False)
     monkeypatch.delenv("AIRFLOW_CONN_KSP_PSEUDONYM", raising=False)
     key_file = tmp_path / "ops" / "pseudonym.key"
-    local = privacy.pseudonym_key(key_file)
+    with pytest.raises(privacy.MissingPseudonymKey, match="does not exist"):
+        privacy.pseudonym_key(key_file)  # never invented on the way
+    assert not key_file.exists()
+    local = privacy.create_key_file(key_file)
     assert key_file.exists() and oct(key_file.stat().st_mode)[-3:] == "600" and len(local) == 32
+    assert privacy.pseudonym_key(key_file) == local
+    with pytest.raises(FileExistsError):
+        privacy.create_key_file(key_file)  # never over an existing key
     assert privacy.pseudonym_key(key_file) == local
     monkeypatch.setenv("AIRFLOW_CONN_KSP_PSEUDONYM", "generic://:s3cr%2Ft@")
     assert privacy.pseudonym_key(key_file) == b"s3cr/t"
     monkeypatch.setenv("KSP_PSEUDONYM_KEY", "00" * 32)
     assert privacy.pseudonym_key(key_file) == bytes(32)
+
+
+def test_a_key_id_names_the_key_and_gives_nothing_of_it_away() -> None:
+    one, two = bytes(32), bytes.fromhex("01" * 32)
+    assert privacy.key_id(one) == privacy.key_id(bytes(32)) != privacy.key_id(two)
+    assert re.fullmatch(r"pk-[0-9a-f]{12}", privacy.key_id(one))
+    assert one.hex()[:12] not in privacy.key_id(one) and privacy.key_id(one)[3:] not in privacy.pseudonymise(
+        "SM1234", one, prefix="op")
 
 
 @pytest.mark.parametrize(("value", "is_plate"), [

@@ -76,13 +76,16 @@ def test_refusals(tmp_path: Path) -> None:
     assert e.rule == "csv_syntax" and "Expected 22 fields in line 3, saw 23" in e.detail
 
 
-@pytest.mark.xfail(strict=True, reason="SPEC: a truncated file is refused whole; survey.py:41 reads the CSV with "
-                   "pandas, which fills a record cut short with nulls, so the cut respondent loads with no answers")
 def test_a_csv_cut_short_is_refused(tmp_path: Path) -> None:
     path = survey_csv(tmp_path / f"{NAME}.csv", survey_rows(3))
     data = path.read_bytes()
     path.write_bytes(data[: data.rindex(b"\n3.0,2025W,3.0,1.0") + len(b"\n3.0,2025W,3.0,1.0")])
-    assert refusal("survey", path).rule == "truncated"
+    refused = refusal("survey", path)
+    assert refused.rule == "truncated" and refused.line == 4
+    # a whole file without its final line end is no cut
+    whole = survey_csv(tmp_path / f"{NAME}.csv", survey_rows(3))
+    whole.write_bytes(whole.read_bytes().rstrip(b"\r\n"))
+    assert len(survey.parse(whole).frame) == 3
 
 
 def test_file_name_gives_the_wave() -> None:
@@ -105,7 +108,14 @@ def test_file_rules_refuse_a_small_wave_or_a_missing_district(tmp_path: Path) ->
     assert e.value.rule == "wave_size" and "observed 1200" in e.value.detail
     with pytest.raises(RefusedDelivery) as e:
         check([r for r in survey_rows(1800) if r["dzielnica"] != 7])
-    assert e.value.rule == "all_districts"
+    assert e.value.rule == "all_districts" and e.value.column == "district_id"
+    # the district column retyped (names where codes belong): every row is rejected by the
+    # parser, and the refusal names that column, not only "observed 0"
+    with pytest.raises(RefusedDelivery) as e:
+        check([{**r, "dzielnica": f"Dzielnica {r['dzielnica']}"} for r in survey_rows(1800)])
+    assert e.value.rule == "wave_size" and "observed 0" in e.value.detail
+    assert e.value.column == "dzielnica" and "1800 of them for column 'dzielnica'" in e.value.detail, e.value.detail
+    assert "column 'dzielnica'" in str(e.value)
 
 
 def test_suite_row_rules(tmp_path: Path, row_rules) -> None:

@@ -14,6 +14,7 @@ renamed as (
         outcome_code,
         note,
         operator_pseudonym,
+        pseudonym_key_id,
         {{ lineage_columns() }}
     from source
 ),
