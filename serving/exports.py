@@ -127,6 +127,32 @@ def _gdal_type(name: str, dtype: str) -> str:
     return f't."{name}"'
 
 
+_GEOPARQUET_TYPES = {"POINT": "Point", "LINESTRING": "LineString", "POLYGON": "Polygon"}
+
+
+def _ensure_geo_metadata(path: Path, spec: SpatialMart) -> None:
+    """Give a GeoParquet file the ``geo`` metadata DuckDB leaves out when no row has a geometry.
+
+    DuckDB writes GeoParquet metadata from the geometries it saw, so a mart that is empty in
+    this version (the relocation plan when no camera should move) would leave as plain
+    Parquet and GeoPandas would refuse it; the metadata says what the columns are either way.
+    """
+    import pyarrow.parquet as pq
+    from pyproj import CRS as ProjCRS
+
+    if b"geo" in (pq.read_metadata(path).metadata or {}):
+        return
+    types = [_GEOPARQUET_TYPES[spec.geometry_type]] if spec.geometry_type else []
+    geo = {"version": "1.0.0", "primary_column": "geometry", "columns": {
+        "geometry": {"encoding": "WKB", "geometry_types": types,
+                     "crs": ProjCRS.from_user_input(CRS).to_json_dict()},
+        # no crs member means OGC:CRS84 (longitude, latitude) in GeoParquet
+        "geometry_wgs84": {"encoding": "WKB", "geometry_types": types}}}
+    table = pq.read_table(path)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"geo": json.dumps(geo).encode()})
+    pq.write_table(table, path, compression="zstd")
+
+
 def _spatial_select(table: str, spec: SpatialMart, columns: list[tuple[str, str]], *, gdal: bool) -> str:
     cols = [_gdal_type(n, t) if gdal else f't."{n}"' for n, t in columns if n not in spec.omit]
     cols += [f'{sql} as "{name}"' for name, sql, _ in spec.add]
@@ -238,6 +264,7 @@ def write_research_exports(published: Path, out_dir: Path, *, manifest: Path | N
                 continue
             con.execute(f"copy ({_spatial_select(table, spec, cols, gdal=False)}) to '{target}' "
                         "(format parquet, compression zstd)")
+            _ensure_geo_metadata(target, spec)
             files.append({"file": target.name, "format": "geoparquet", "table": table, "rows": rows,
                           "crs": CRS, "geometry_columns": {"geometry": CRS, "geometry_wgs84": WGS84}})
             layer = tmp / f".{table}.gpkg"

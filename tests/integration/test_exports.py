@@ -231,6 +231,23 @@ def test_a_mart_with_coordinates_but_no_export_rule_stops_the_export(demo_wareho
     assert not (tmp_path / "out" / "mart_new_points.parquet").exists()
 
 
+def test_a_spatial_mart_empty_in_this_version_still_leaves_as_geoparquet(demo_warehouse: Settings,
+                                                                         tmp_path: Path) -> None:
+    """A mart with no rows (no camera to move this month) has no geometry for DuckDB to describe;
+    its file must still say which column is the geometry and in what CRS, or GeoPandas refuses it."""
+    import geopandas as gpd
+
+    copy = tmp_path / "ksp.duckdb"
+    shutil.copy(demo_warehouse.published_path, copy)
+    con = duckdb.connect(str(copy))
+    con.execute("delete from marts.mart_relocation_plan")
+    con.close()
+    write_research_exports(copy, tmp_path / "out", cfg=demo_warehouse)
+    frame = gpd.read_parquet(tmp_path / "out" / "mart_relocation_plan.parquet")
+    assert len(frame) == 0 and frame.crs.to_epsg() == 2180
+    assert frame["geometry_wgs84"].crs.to_string() == "OGC:CRS84"
+
+
 def test_each_published_version_gets_its_exports_once(demo_warehouse: Settings, tmp_path: Path, airflow_db: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from airflow.dag_processing.dagbag import DagBag
