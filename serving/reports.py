@@ -583,7 +583,9 @@ def _survey(db: Published, wave: str) -> Report:
                             "czy różnica jest rzeczywista.")
     if suppressed:
         findings.append(f"Wyniki {polish.plural(len(suppressed), 'dzielnicy', 'dzielnic', 'dzielnic')} utajniono "
-                        "(mniej niż 10 odpowiedzi), by nie dało się rozpoznać respondentów.")
+                        "(mniej niż 10 odpowiedzi, a gdy taka dzielnica jest jedna, także dzielnicę o najmniejszej "
+                        "liczbie odpowiedzi spośród pozostałych), by nie dało się rozpoznać respondentów "
+                        "ani odtworzyć utajnionych wyników z sumy.")
     gap = [(r[1], r[4], r[7]) for r in shown if r[7] is not None]
     over = [r[1] for r in shown if r[8] is not None and r[8] > 1.96]
     under = [r[1] for r in shown if r[8] is not None and r[8] < -1.96]

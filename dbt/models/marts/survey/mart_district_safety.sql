@@ -4,7 +4,11 @@
     night (q2 = 1 or 2 among the valid answers 1–5; 9 "don't know" excluded), with a
     95 % normal-approximation interval on Kish's effective sample size
     n_eff = (Σw)² / Σw², which accounts for unequal weights. Districts with fewer than
-    10 valid respondents in a wave are suppressed (values null, flag set).
+    10 valid respondents in a wave are suppressed (values and respondent count null, flag
+    set). The wave's total of respondents is public (the city publishes its sample size),
+    so a single suppressed district could be recovered from the others: where a wave has
+    exactly one, the district with the fewest respondents among the rest is suppressed
+    too (complementary suppression), and no wave ever has exactly one suppressed cell.
     Recorded: offences of the wave's half-year (spring wave: January–June, autumn:
     July–December) per 1,000 registered residents. The gap compares the two as z-scores
     across the districts of the wave: positive where residents feel less safe than the
@@ -95,7 +99,7 @@ combined as (
         districts.district_name,
         districts.population_2019,
         coalesce(perceived.respondents, 0) as respondents,
-        coalesce(perceived.respondents, 0) < 10 as is_suppressed,
+        coalesce(perceived.respondents, 0) < 10 as is_primary_suppressed,
         perceived.unsafe_night_share,
         perceived.mean_safe_night,
         perceived.effective_n,
@@ -110,6 +114,21 @@ combined as (
     left join marked on waves.wave = marked.wave and districts.district_id = marked.district_id
 ),
 
+suppression as (
+    -- a lone suppressed district in a wave takes the smallest other one with it
+    select
+        *,
+        is_primary_suppressed
+        or (
+            count(*) filter (where is_primary_suppressed) over (partition by wave) = 1
+            and not is_primary_suppressed
+            and row_number() over (
+                partition by wave, is_primary_suppressed order by respondents, district_id
+            ) = 1
+        ) as is_suppressed
+    from combined
+),
+
 final as (
     select
         wave,
@@ -118,8 +137,12 @@ final as (
         district_id,
         district_name,
         population_2019,
-        respondents,
+        case when not is_suppressed then respondents end as respondents,
         is_suppressed,
+        case
+            when is_primary_suppressed then 'fewer_than_10'
+            when is_suppressed then 'complementary'
+        end as suppression_reason,
         case when not is_suppressed then unsafe_night_share end as unsafe_night_share,
         case when not is_suppressed then greatest(
                     0.0, unsafe_night_share
@@ -145,7 +168,7 @@ final as (
                 - (offences_per_1000 - avg(offences_per_1000) filter (where not is_suppressed) over w)
                 / nullif(stddev_samp(offences_per_1000) filter (where not is_suppressed) over w, 0)
         end as perception_gap_z
-    from combined
+    from suppression
     window w as (partition by wave)
 )
 
