@@ -313,9 +313,6 @@ def _announce(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import signal
-
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `ksp status | head` ends quietly
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     parser = argparse.ArgumentParser(prog="ksp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -433,7 +430,15 @@ def main(argv: list[str] | None = None) -> int:
         register(sub)
 
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:
+        # `ksp status | head`: the reader left, so end quietly (no traceback, and none at
+        # exit when Python flushes stdout). Not by restoring SIGPIPE's default: that is
+        # process-wide, and a socket write to a closed peer would then kill `ksp demo`, an
+        # Airflow task or a test worker that called main() without a word.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -57,3 +57,27 @@ def test_status_lists_what_the_inbox_cannot_take_with_the_reason(cfg, tmp_path) 
     assert "Inbox files not taken" in text
     assert f"{police / 'kmp_zdarzenia_2025-05.csv'}: symbolic link" in text
     assert "unknown source folder 'polcie'" in text
+
+
+def test_the_cli_leaves_sigpipe_alone_and_ends_quietly_when_its_reader_leaves(cfg) -> None:
+    """``main()`` once set SIGPIPE to its default for the whole process: the next test in
+    the worker that wrote to a socket its peer had closed (a slow HTTP answer) was killed
+    by the signal, and xdist's group scheduler then waited for the dead worker until CI's
+    90 minutes ran out. ``ksp paths | head`` must still end without a traceback."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from orchestration.cli import main
+
+    before = signal.getsignal(signal.SIGPIPE)
+    assert main(["paths", "--json"]) == 0
+    assert signal.getsignal(signal.SIGPIPE) == before
+
+    ksp = Path(sys.executable).parent / "ksp"
+    proc = subprocess.Popen([str(ksp), "paths"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before ksp writes a line
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 1, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
