@@ -370,12 +370,38 @@ def damage_xlsx(path: Path, member: str = "xl/worksheets/sheet1.xml") -> Path:
     return path
 
 
-def ledger_rows(cfg: Any, sql: str) -> list[tuple]:
-    """The rows of ``sql`` over the ledger, opened read-only and closed again."""
+def rows_of(path: Path, sql: str) -> list[tuple]:
+    """The rows of ``sql`` over a DuckDB file, opened read-only and closed again."""
     import duckdb
 
-    con = duckdb.connect(str(cfg.ledger_path), read_only=True)
+    con = duckdb.connect(str(path), read_only=True)
     try:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def ledger_rows(cfg: Any, sql: str) -> list[tuple]:
+    """The rows of ``sql`` over the ledger, opened read-only and closed again."""
+    return rows_of(cfg.ledger_path, sql)
+
+
+def dbt_project_copy(tmp_path: Path, monkeypatch: Any, tests: dict[str, str] | None = None) -> tuple[Path, Any]:
+    """A copy of the repository's dbt project, with ``tests`` (file name -> SQL) added to its
+    data tests, made the one the platform builds (its manifest written); returns the copy
+    and the settings. A test may add more later (then ``write_manifest(c, force=True)``)."""
+    import shutil
+
+    from ingestion.config import settings
+    from warehouse.dbt import write_manifest
+
+    project = tmp_path / "dbt"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "dbt", project,
+                    ignore=shutil.ignore_patterns("target", "logs"))
+    for name, sql in (tests or {}).items():
+        (project / "tests" / name).write_text(sql)
+    monkeypatch.setenv("KSP_DBT_PROJECT_DIR", str(project))
+    monkeypatch.setenv("KSP_DBT_MANIFEST", str(project / "target" / "manifest.json"))
+    c = settings()
+    write_manifest(c)
+    return project, c

@@ -3,15 +3,14 @@ nothing (real ``dag.test()``, real dbt, real DuckDB)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from ingestion.config import Settings, settings
+from ingestion.config import Settings
 from ingestion.landing import ingest
-from tests.builders import police_csv, police_rows
+from tests.builders import dbt_project_copy, police_csv, police_rows
 from warehouse.build import build
 from warehouse.dbt import write_manifest
 
@@ -21,12 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_failed_test_stops_its_dependants_and_the_publication(cfg: Settings, airflow_db: Path, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    project = tmp_path / "dbt"
-    shutil.copytree(REPO / "dbt", project, ignore=shutil.ignore_patterns("target", "logs"))
-    monkeypatch.setenv("KSP_DBT_PROJECT_DIR", str(project))
-    monkeypatch.setenv("KSP_DBT_MANIFEST", str(project / "target" / "manifest.json"))
-    c = settings()
-    write_manifest(c)
+    project, c = dbt_project_copy(tmp_path, monkeypatch)
     police_csv(c.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", police_rows(5))
     ingest(c, ["police"])
     published = build(c)["build_id"]

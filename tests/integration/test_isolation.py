@@ -5,18 +5,17 @@ it out of the current view and publishes the rest (its source at its last good s
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from ingestion.config import Settings, settings
+from ingestion.config import Settings
 from ingestion.landing import ingest
 from orchestration.cli import main as ksp
 from serving.reports import _monthly, open_published
-from tests.builders import police_csv, police_rows, sos_events, sos_jsonl
+from tests.builders import dbt_project_copy, ledger_rows, police_csv, police_rows, rows_of, sos_events, sos_jsonl
 from warehouse.build import BuildFailed, build
 from warehouse.dbt import write_manifest
 
@@ -29,32 +28,18 @@ BAD_STREET = "ul. Zepsuta 1"
 def strict_project(cfg: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The dbt project with one more data test, which a police record on ``BAD_STREET``
     breaks (as a real rule breaks on bad data that passed the door)."""
-    project = tmp_path / "dbt"
-    shutil.copytree(REPO / "dbt", project, ignore=shutil.ignore_patterns("target", "logs"))
-    (project / "tests" / "assert_no_police_incident_on_a_broken_street.sql").write_text(
-        "select * from {{ ref('stg_police__incidents') }} where street = '" + BAD_STREET + "'\n")
-    monkeypatch.setenv("KSP_DBT_PROJECT_DIR", str(project))
-    monkeypatch.setenv("KSP_DBT_MANIFEST", str(project / "target" / "manifest.json"))
-    c = settings()
-    write_manifest(c)
+    _, c = dbt_project_copy(tmp_path, monkeypatch, {"assert_no_police_incident_on_a_broken_street.sql":
+        "select * from {{ ref('stg_police__incidents') }} where street = '" + BAD_STREET + "'\n"})
     return c
 
 
 def _published(c: Settings, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(c.published_path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+    return rows_of(c.published_path, sql)
 
 
 def _withheld(c: Settings) -> list[tuple]:
-    con = duckdb.connect(str(c.ledger_path), read_only=True)
-    try:
-        return con.execute("select file_name, kind, withheld_by, reason, released_at is not null, release_reason "
-                           "from ops.withheld order by withheld_at, kind").fetchall()
-    finally:
-        con.close()
+    return ledger_rows(c, "select file_name, kind, withheld_by, reason, released_at is not null, release_reason "
+                          "from ops.withheld order by withheld_at, kind")
 
 
 def test_a_delivery_that_breaks_the_build_is_held_and_the_rest_publishes(
@@ -132,12 +117,8 @@ def test_retract_takes_a_delivery_out_and_the_previous_correction_returns(
     ingest(cfg)
 
     def current() -> list[tuple]:
-        con = duckdb.connect(str(cfg.ledger_path), read_only=True)
-        try:
-            return con.execute("select file_name, (select count(*) from landing.police) "
-                               "from ops.current_deliveries where source = 'police'").fetchall()
-        finally:
-            con.close()
+        return ledger_rows(cfg, "select file_name, (select count(*) from landing.police) "
+                                "from ops.current_deliveries where source = 'police'")
 
     assert current() == [("kmp_zdarzenia_2025-03_korekta1.csv", 2)]
     with pytest.raises(SystemExit) as usage:  # no reason, no audit record: refused
@@ -158,12 +139,7 @@ def test_retract_takes_a_delivery_out_and_the_previous_correction_returns(
 
 def test_a_failure_no_new_delivery_explains_publishes_nothing_and_says_so(
         cfg: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project = tmp_path / "dbt"
-    shutil.copytree(REPO / "dbt", project, ignore=shutil.ignore_patterns("target", "logs"))
-    monkeypatch.setenv("KSP_DBT_PROJECT_DIR", str(project))
-    monkeypatch.setenv("KSP_DBT_MANIFEST", str(project / "target" / "manifest.json"))
-    c = settings()
-    write_manifest(c)
+    project, c = dbt_project_copy(tmp_path, monkeypatch)
     police_csv(c.inbox_dir / "police" / "kmp_zdarzenia_2025-03.csv", police_rows(2, "03", ulica=BAD_STREET))
     ingest(c)
     first = build(c)
