@@ -200,24 +200,26 @@ def accept(cfg: Settings, source: str, extras: Iterable[Mapping[str, Any]]) -> l
 
 
 def rest_token(base_url: str, username: str, password: str) -> str:
+    """A JWT for Airflow's REST API, with the same patience as any call (a busy embedded
+    API server answers late)."""
     req = urllib.request.Request(
         f"{base_url}/auth/token", data=json.dumps({"username": username, "password": password}).encode(),
         headers={"Content-Type": "application/json"}, method="POST")
-    for attempt in range(5):  # the same patience as `_rest`: a busy embedded API server answers late
-        try:
-            with urllib.request.urlopen(req, timeout=60) as r:
-                return json.loads(r.read())["access_token"]
-        except (urllib.error.URLError, TimeoutError) as e:
-            if (isinstance(e, urllib.error.HTTPError) and e.code < 500) or attempt == 4:
-                raise
-            time.sleep(2**attempt)
-    raise AssertionError("unreachable")
+    return _call(req)["access_token"]
 
 
 def _rest(base_url: str, token: str, method: str, path: str, body: dict | None = None,
           attempts: int = 5, timeout_s: float = 60.0) -> dict:
-    """One API call, retried with backoff on a server error, a refused connection or no
-    answer within ``timeout_s``.
+    """One API call (see ``_call`` for when and why it is repeated)."""
+    req = urllib.request.Request(
+        f"{base_url}{path}", data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"}, method=method)
+    return _call(req, attempts, timeout_s)
+
+
+def _call(req: urllib.request.Request, attempts: int = 5, timeout_s: float = 60.0) -> dict:
+    """The JSON answer to ``req``, retried with backoff on a server error, a refused
+    connection or no answer within ``timeout_s``.
 
     A 5xx leaves nothing behind (the API server rolls its transaction back; with the
     embedded SQLite metadata database a busy scheduler can make it time out), so
@@ -226,9 +228,7 @@ def _rest(base_url: str, token: str, method: str, path: str, body: dict | None =
     id) and the platform takes the same delivery once (CI saw a demo's POST go
     unanswered for 30 s while the scheduler held SQLite).
     """
-    req = urllib.request.Request(
-        f"{base_url}{path}", data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"}, method=method)
+    what = f"{req.get_method()} {urllib.parse.urlsplit(req.full_url).path}"
     for attempt in range(attempts):
         try:
             with urllib.request.urlopen(req, timeout=timeout_s) as r:
@@ -236,11 +236,11 @@ def _rest(base_url: str, token: str, method: str, path: str, body: dict | None =
         except urllib.error.HTTPError as e:
             if e.code < 500 or attempt == attempts - 1:
                 raise
-            log.warning("%s %s answered %s; retrying", method, path, e.code)
+            log.warning("%s answered %s; retrying", what, e.code)
         except (urllib.error.URLError, TimeoutError) as e:
             if attempt == attempts - 1:
                 raise
-            log.warning("%s %s: %s; retrying", method, path, getattr(e, "reason", e))
+            log.warning("%s: %s; retrying", what, getattr(e, "reason", e))
         time.sleep(2**attempt)
     raise AssertionError("unreachable")
 
