@@ -32,6 +32,13 @@ def _paths(var: str, defaults: tuple[Path, ...]) -> tuple[Path, ...]:
     return tuple(Path(v).expanduser().resolve() for v in value.split(os.pathsep) if v.strip())
 
 
+def _choice(var: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = os.environ.get(var, default).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{var}={value!r}: expected one of {', '.join(allowed)}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where each part of the data path lives (see docs/architecture.md)."""
@@ -53,6 +60,7 @@ class Settings:
     expectations_dir: Path
     reference_dir: Path
     places_path: Path
+    parser: str
     max_reject_share: float
     max_reject_rows: int
     period_tolerance_days: float
@@ -102,6 +110,9 @@ class Settings:
             reference_dir=REPO_ROOT / "dbt" / "reference",
             # the city geoportal's places layer (schools, playgrounds, commercial streets, ...)
             places_path=_path("KSP_PLACES_PATH", data / "reference" / "places.csv"),
+            # "columnar" parses a delivery as whole columns; "rows" lands with the row-by-row
+            # reference parsers the columnar ones are tested against (a fallback, and slower)
+            parser=_choice("KSP_PARSER", "columnar", ("columnar", "rows")),
             # SPEC: a file whose bad rows exceed this share is refused whole.
             max_reject_share=float(os.environ.get("KSP_MAX_REJECT_SHARE", "0.05")),
             # ... and their count exceeds this: one bad timestamp in a day's 18 rows is 5.6 %

@@ -85,6 +85,12 @@ class Source:
     # the parser makes keyed pseudonyms: the landing checks the key against the ledger's
     # before anything is parsed or written (a lost or changed key refuses the load)
     pseudonymises: bool = False
+    # the row-by-row parser that ``parse`` (whole columns) must agree with, where the
+    # source has both; ``KSP_PARSER=rows`` lands with it
+    parse_rows: Callable[[Path], Parsed] | None = None
+    # ``parse`` for a burst of files at once (one conversion for many small files): each
+    # file's Parsed or the refusal that stopped it
+    parse_many: Callable[[list[Path]], list[Parsed | RefusedDelivery]] | None = None
 
     def match(self, path: Path) -> FileName:
         m = self.pattern.fullmatch(path.name)

@@ -13,17 +13,19 @@ import logging
 import os
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ingestion import inbox, ledger, privacy
 from ingestion.config import Settings
-from ingestion.core import LINEAGE_COLUMNS, RefusedDelivery, Reject, Source
+from ingestion.core import LINEAGE_COLUMNS, Parsed, RefusedDelivery, Reject, Source
 from ingestion.logs import Progress
 from ingestion.sources import SOURCES
 
@@ -78,6 +80,8 @@ def _sha256(path: Path) -> str:
 
 
 BATCH_ROWS = 250_000  # rows validated together: bounds memory, amortises GX's per-run cost
+BURST_FILES = 256  # files parsed as one column batch
+BURST_BYTES = 64 * 2**20
 
 
 @dataclass
@@ -124,18 +128,19 @@ def ingest(cfg: Settings, sources: list[str] | None = None, *,
                     key_problems.append(f"{name}: {e}")
                     continue
             progress.start(name, len(waiting))
-            for path in waiting:
+            for burst in _bursts(waiting):
                 t0 = perf_counter()
-                item = _prepare(cfg, con, source, path, seen, results)
+                items = _prepare(cfg, con, source, burst, seen, results)
                 clock["parse"] += perf_counter() - t0
-                progress.advance(files=1, rows=0 if item is None else len(item.parsed.frame))
-                if item is None:
-                    continue
-                batch.append(item)
-                rows += len(item.parsed.frame)
-                if rows >= BATCH_ROWS:
-                    results += _land_batch(cfg, con, source, batch, clock, key_id)
-                    batch, rows = [], 0
+                for item in items:
+                    progress.advance(files=1, rows=0 if item is None else len(item.parsed.frame))
+                    if item is None:
+                        continue
+                    batch.append(item)
+                    rows += len(item.parsed.frame)
+                    if rows >= BATCH_ROWS:
+                        results += _land_batch(cfg, con, source, batch, clock, key_id)
+                        batch, rows = [], 0
             if batch:
                 results += _land_batch(cfg, con, source, batch, clock, key_id)
             progress.finish()
@@ -183,40 +188,95 @@ def _pseudonym_key_id(cfg: Settings, con: Any) -> str:
     return kid
 
 
-def _prepare(cfg: Settings, con: Any, source: Source, path: Path, seen: dict[str, str],
-             results: list[LoadResult]) -> _Pending | None:
-    """Hash and parse one claimed delivery; duplicates and refusals are settled here."""
-    delivery_id = _sha256(path)
-    received_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    previous = ledger.lookup(con, delivery_id)
-    if previous is not None or delivery_id in seen:
-        kept = cfg.from_stored(previous["kept_path"]) if previous is not None else None
-        if previous is not None and not previous.get("purged_at") and not kept.exists():
-            # an earlier run died between its commit and the move: finish the move
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, kept)
-        else:
-            path.unlink()
-        inbox.release(path)
-        when = (f"{previous['status']} at {previous['finished_at']:%Y-%m-%d %H:%M} UTC" if previous
-                else f"delivered as {seen[delivery_id]} in this run")
-        results.append(LoadResult(source.name, path.name, "duplicate", delivery_id=delivery_id,
-                                  message=f"same bytes as the delivery {when}; nothing changed"))
-        return None
-    seen[delivery_id] = path.name
-    try:
-        name = source.match(path)
-        _refuse_a_second_correction(con, source, path, name, seen)
-        parsed = source.parse(path)
-        if parsed.rows_read == 0:
-            raise RefusedDelivery(path.name, "no_rows", "the file has a header but no records")
-        from ingestion.validation import validate_file_rules
+def _bursts(paths: list[Path]) -> Iterator[list[Path]]:
+    """The waiting files in bursts of up to ``BURST_FILES`` files and ``BURST_BYTES`` bytes:
+    each burst is parsed as one column batch (a day's file of 20 rows costs its share of
+    one conversion, not a conversion of its own)."""
+    burst: list[Path] = []
+    size = 0
+    for path in paths:
+        burst.append(path)
+        size += path.stat().st_size
+        if len(burst) >= BURST_FILES or size >= BURST_BYTES:
+            yield burst
+            burst, size = [], 0
+    if burst:
+        yield burst
 
-        validate_file_rules(parsed, source=source.name, file=path.name, expectations_dir=cfg.expectations_dir)
-    except RefusedDelivery as refusal:
-        results.append(_refuse(cfg, con, source, path, delivery_id, received_at, refusal))
-        return None
-    return _Pending(path, delivery_id, received_at, name, parsed)
+
+def _prepare(cfg: Settings, con: Any, source: Source, paths: list[Path], seen: dict[str, str],
+             results: list[LoadResult]) -> list[_Pending | None]:
+    """Hash and parse a burst of claimed deliveries (one :class:`_Pending` or None per
+    path); duplicates and refusals are settled here, each file on its own."""
+    from ingestion.validation import validate_file_rules
+
+    named: list[tuple[Path, str, datetime, Any]] = []
+    out: dict[Path, _Pending | None] = {}
+    for path in paths:
+        delivery_id = _sha256(path)
+        received_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        out[path] = None
+        if _settle_duplicate(cfg, con, source, path, delivery_id, seen, results):
+            continue
+        seen[delivery_id] = path.name
+        try:
+            name = source.match(path)
+            _refuse_a_second_correction(con, source, path, name, seen)
+        except RefusedDelivery as refusal:
+            results.append(_refuse(cfg, con, source, path, delivery_id, received_at, refusal))
+            continue
+        named.append((path, delivery_id, received_at, name))
+    for (path, delivery_id, received_at, name), parsed in zip(named, _parse(cfg, source, [n[0] for n in named]),
+                                                              strict=True):
+        try:
+            if isinstance(parsed, RefusedDelivery):
+                raise parsed
+            if parsed.rows_read == 0:
+                raise RefusedDelivery(path.name, "no_rows", "the file has a header but no records")
+            validate_file_rules(parsed, source=source.name, file=path.name, expectations_dir=cfg.expectations_dir)
+        except RefusedDelivery as refusal:
+            results.append(_refuse(cfg, con, source, path, delivery_id, received_at, refusal))
+            continue
+        out[path] = _Pending(path, delivery_id, received_at, name, parsed)
+    return [out[p] for p in paths]
+
+
+def _parse(cfg: Settings, source: Source, paths: list[Path]) -> list[Parsed | RefusedDelivery]:
+    """Each file parsed, or the refusal that stopped it: a burst at once where the source
+    parses whole columns, file by file otherwise (and with ``KSP_PARSER=rows``)."""
+    if not paths:
+        return []
+    if cfg.parser == "columnar" and source.parse_many is not None:
+        return source.parse_many(paths)
+    parse = source.parse_rows if cfg.parser == "rows" and source.parse_rows else source.parse
+    out: list[Parsed | RefusedDelivery] = []
+    for path in paths:
+        try:
+            out.append(parse(path))
+        except RefusedDelivery as refusal:
+            out.append(refusal)
+    return out
+
+
+def _settle_duplicate(cfg: Settings, con: Any, source: Source, path: Path, delivery_id: str,
+                      seen: dict[str, str], results: list[LoadResult]) -> bool:
+    """A file whose bytes were delivered before changes nothing: it leaves the inbox."""
+    previous = ledger.lookup(con, delivery_id)
+    if previous is None and delivery_id not in seen:
+        return False
+    kept = cfg.from_stored(previous["kept_path"]) if previous is not None else None
+    if previous is not None and not previous.get("purged_at") and not kept.exists():
+        # an earlier run died between its commit and the move: finish the move
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, kept)
+    else:
+        path.unlink()
+    inbox.release(path)
+    when = (f"{previous['status']} at {previous['finished_at']:%Y-%m-%d %H:%M} UTC" if previous
+            else f"delivered as {seen[delivery_id]} in this run")
+    results.append(LoadResult(source.name, path.name, "duplicate", delivery_id=delivery_id,
+                              message=f"same bytes as the delivery {when}; nothing changed"))
+    return True
 
 
 _PERIOD_FORMATS = ((re.compile(r"\d{4}-\d{2}"), "%Y-%m", "month"),
@@ -318,6 +378,7 @@ def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending],
     clock["validate"] += t1 - t0
     results: list[LoadResult] = []
     landed: list[tuple[_Pending, list[Any], Path, Path, int]] = []
+    to_write: list[_LandingCopy] = []
     now = datetime.now(UTC)
     elsewhere = _records_delivered_elsewhere(con, source, batch)
     for item, found, other in zip(batch, row_rejects, elsewhere, strict=True):
@@ -338,11 +399,11 @@ def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending],
         good = parsed.frame[~parsed.frame["_line"].isin(lines)]
         short = item.delivery_id[:12]
         target = cfg.landing_dir / source.name / f"{item.name.period_key}__r{item.name.revision}__{short}.parquet"
-        _write_parquet(con, source, good, target, delivery_id=item.delivery_id, file_name=path.name,
-                       period_key=item.name.period_key, at=now)
+        to_write.append(_LandingCopy(good, target, item.delivery_id, path.name, item.name.period_key))
         landed.append((item, rejects, target, cfg.archive_dir / source.name / f"{short}__{path.name}", len(good)))
     if not landed:
         return results
+    _write_landing_copies(con, source, to_write, at=now)
     con.execute("begin transaction")
     try:
         for item, rejects, target, archive, n_good in landed:
@@ -372,31 +433,59 @@ def _land_batch(cfg: Settings, con: Any, source: Source, batch: list[_Pending],
     return results
 
 
+@dataclass(frozen=True)
+class _LandingCopy:
+    frame: Any
+    target: Path
+    delivery_id: str
+    file_name: str
+    period_key: str
+
+
 def _write_parquet(con: Any, source: Source, frame: Any, target: Path, *, delivery_id: str,
                    file_name: str, period_key: str, at: datetime) -> None:
-    """Write the typed landing copy atomically (temporary file, then rename)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".parquet.tmp")
+    """Write one delivery's typed landing copy atomically (temporary file, then rename)."""
+    _write_landing_copies(con, source, [_LandingCopy(frame, target, delivery_id, file_name, period_key)], at=at)
+
+
+def _write_landing_copies(con: Any, source: Source, copies: list[_LandingCopy], *, at: datetime) -> None:
+    """Write each delivery's typed landing copy atomically (temporary file, then rename).
+
+    DuckDB casts the whole batch to the landing types in one statement (a burst of a
+    thousand daily files is one cast, not a thousand); each delivery's rows, in line
+    order, then go to its own Parquet file through pyarrow.
+    """
+    import pyarrow.parquet as pq
+
+    frame = pd.concat([c.frame.assign(_copy=k) for k, c in enumerate(copies)], ignore_index=True)
+    lineage = pd.DataFrame({"_copy": range(len(copies)), "delivery_id": [c.delivery_id for c in copies],
+                            "file_name": [c.file_name for c in copies], "period_key": [c.period_key for c in copies]})
     con.register("_landing_frame", frame)
+    con.register("_landing_lineage", lineage)
     try:
-        casts = [f'cast("{c}" as {t}) as "{c}"' for c, t in source.columns]
-        lineage = {
-            "_line": 'cast("_line" as integer)',
-            "_delivery_id": "?",
-            "_source_file": "?",
-            "_period_key": "?",
+        casts = [f'cast(f."{c}" as {t}) as "{c}"' for c, t in source.columns]
+        lineage_columns = {
+            "_line": 'cast(f."_line" as integer)',
+            "_delivery_id": "cast(l.delivery_id as varchar)",
+            "_source_file": "cast(l.file_name as varchar)",
+            "_period_key": "cast(l.period_key as varchar)",
             "_ingested_at": "cast(? as timestamptz)",
         }
-        select = ", ".join([*casts, *(f'{expr} as "{c}"' for c, expr in lineage.items())])
-        assert [c for c, _ in LINEAGE_COLUMNS] == list(lineage)
-        con.execute(
-            f"copy (select {select} from _landing_frame order by _line) to '{tmp}' "
-            "(format parquet, compression zstd)",
-            [delivery_id, file_name, period_key, at],
-        )
+        assert [c for c, _ in LINEAGE_COLUMNS] == list(lineage_columns)
+        select = ", ".join([*casts, *(f'{expr} as "{c}"' for c, expr in lineage_columns.items())])
+        table = con.execute(
+            f"select {select}, l._copy from _landing_frame f join _landing_lineage l using (_copy) "
+            "order by l._copy, f._line", [at]).to_arrow_table()
     finally:
         con.unregister("_landing_frame")
-    os.replace(tmp, target)
+        con.unregister("_landing_lineage")
+    bounds = np.searchsorted(table.column("_copy").to_numpy(), np.arange(len(copies) + 1))
+    table = table.drop_columns(["_copy"])
+    for k, copy in enumerate(copies):
+        copy.target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = copy.target.with_suffix(".parquet.tmp")
+        pq.write_table(table.slice(bounds[k], bounds[k + 1] - bounds[k]), tmp, compression="zstd")
+        os.replace(tmp, copy.target)
 
 
 def _refuse(cfg: Settings, con: Any, source: Source, path: Path, delivery_id: str, received_at: datetime,

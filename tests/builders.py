@@ -405,3 +405,49 @@ def dbt_project_copy(tmp_path: Path, monkeypatch: Any, tests: dict[str, str] | N
     c = settings()
     write_manifest(c)
     return project, c
+
+
+def assert_parsers_agree(source_name: str, paths: list[Path], work: Path) -> dict[str, int]:
+    """The columnar parser (a burst of ``paths`` at once) and the row-by-row reference
+    (file by file) settle every file alike: the same refusal (rule, line, column,
+    message), or the same rows read, the same rejects (line, rule, column, detail, raw
+    values), the same raw view of every line and the same landing Parquet, byte for
+    byte. Returns how many files were refused, loaded, and rows rejected."""
+    import datetime as dt_
+
+    import duckdb
+
+    from ingestion.core import RefusedDelivery
+    from ingestion.landing import _LandingCopy, _write_landing_copies
+    from ingestion.sources import get
+
+    source = get(source_name)
+    assert source.parse_many is not None and source.parse_rows is not None
+    columnar = source.parse_many(paths)
+    con = duckdb.connect()
+    seen = {"refused": 0, "parsed": 0, "rejects": 0}
+    copies: dict[str, list[_LandingCopy]] = {"columnar": [], "rows": []}
+    for path, fast in zip(paths, columnar, strict=True):
+        try:
+            reference = source.parse_rows(path)
+        except RefusedDelivery as refusal:
+            assert isinstance(fast, RefusedDelivery), f"{path.name}: the reference refuses ({refusal}), columnar not"
+            assert (str(fast), fast.rule, fast.line, fast.column) == (
+                str(refusal), refusal.rule, refusal.line, refusal.column), path.name
+            seen["refused"] += 1
+            continue
+        assert not isinstance(fast, RefusedDelivery), f"{path.name}: columnar refuses ({fast}), the reference not"
+        assert fast.rows_read == reference.rows_read, path.name
+        assert fast.rejects == reference.rejects, f"{path.name}: {fast.rejects[:3]} != {reference.rejects[:3]}"
+        assert dict(fast.raw.items()) == dict(reference.raw.items()), path.name
+        for name, parsed in (("columnar", fast), ("rows", reference)):
+            copies[name].append(_LandingCopy(parsed.frame, work / name / source_name / f"{path.stem}.parquet",
+                                             "d" * 64, path.name, "p"))
+        seen["parsed"] += 1
+        seen["rejects"] += len(reference.rejects)
+    for batch in copies.values():
+        _write_landing_copies(con, source, batch, at=dt_.datetime(2026, 7, 1, tzinfo=dt_.UTC))
+    for fast_copy, reference_copy in zip(copies["columnar"], copies["rows"], strict=True):
+        assert fast_copy.target.read_bytes() == reference_copy.target.read_bytes(), \
+            f"{fast_copy.file_name}: the landed Parquet differs"
+    return seen

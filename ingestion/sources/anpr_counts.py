@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from ingestion import privacy
 from ingestion.core import FileName, Parsed, RefusedDelivery, Source
 from ingestion.sources import _convert as cv
-from ingestion.sources._text import decode_strict, read_dicts
+from ingestion.sources._text import decode_strict, read_dicts, read_records
 
 COLUMNS_IN_FILE = ["kamera_id", "godzina_od", "liczba_odczytow", "liczba_unikalnych"]
 PLATE_HEADERS = re.compile(r"rej|tablic|plate|numer_?pojazdu|nr_?pojazdu", re.IGNORECASE)
@@ -57,12 +61,36 @@ def _convert(rec: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def parse(path: Path) -> Parsed:
+COLUMNS = ["camera_id", "hour_start_at", "hour_start_local", "reads", "distinct_vehicles"]
+
+
+def _convert_frame(s: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`_convert` for the whole file (the rows it leaves out go to :func:`_convert`)."""
+    utc, local, _offset, ok_at = cv.v_instant(s["godzina_od"])
+    reads, ok_reads = cv.v_integer(s["liczba_odczytow"])
+    distinct, ok_distinct = cv.v_integer(s["liczba_unikalnych"])
+    frame = pd.DataFrame({"camera_id": cv.v_text(s["kamera_id"]), "hour_start_at": utc, "hour_start_local": local,
+                          "reads": reads, "distinct_vehicles": distinct})
+    return frame, ok_at & ok_reads & ok_distinct
+
+
+def _read(path: Path) -> Iterator[tuple[int, list[str]]]:
+    text = decode_strict(path.read_bytes(), path.name, "utf-8")
+    refuse_plates(text, path.name)
+    return read_records(text, path.name, delimiter=";", expected=COLUMNS_IN_FILE)
+
+
+PARSER = cv.Columnar(read=_read, in_file=COLUMNS_IN_FILE, columns=COLUMNS, convert_frame=_convert_frame,
+                     convert_row=_convert)
+parse = PARSER.parse  # one file (the landing parses bursts with PARSER.parse_many)
+
+
+def parse_rows(path: Path) -> Parsed:
+    """The file row by row: the reference the columnar :func:`parse` is tested against."""
     text = decode_strict(path.read_bytes(), path.name, "utf-8")
     refuse_plates(text, path.name)
     return cv.build(read_dicts(text, path.name, delimiter=";", expected=COLUMNS_IN_FILE), _convert,
-                    columns=["camera_id", "hour_start_at", "hour_start_local", "reads", "distinct_vehicles"],
-                    expected_fields=len(COLUMNS_IN_FILE))
+                    columns=COLUMNS, expected_fields=len(COLUMNS_IN_FILE))
 
 
 SOURCE = Source(
@@ -74,5 +102,7 @@ SOURCE = Source(
         ("reads", "INTEGER"), ("distinct_vehicles", "INTEGER"),
     ),
     parse=parse,
+    parse_many=PARSER.parse_many,
+    parse_rows=parse_rows,
     file_name=_file_name,
 )

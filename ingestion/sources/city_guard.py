@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from ingestion.core import FileName, Parsed, Source
 from ingestion.sources import _convert as cv
-from ingestion.sources._text import decode_strict, read_dicts
+from ingestion.sources._text import decode_strict, read_dicts, read_records
 
 COLUMNS_IN_FILE = ["id", "czas_utc", "art_kw", "kategoria_sm", "lat", "lon", "rejon"]
 
@@ -41,11 +45,41 @@ def _convert(rec: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def parse(path: Path) -> Parsed:
+COLUMNS = ["record_id", "occurred_at", "article_kw", "category_label", "latitude", "longitude", "patrol_area"]
+
+
+def _convert_frame(s: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`_convert` for the whole file (the rows it leaves out go to :func:`_convert`)."""
+    at, _local, _offset, ok_at = cv.v_instant(s["czas_utc"])
+    latitude, ok_lat = cv.v_number(s["lat"])
+    longitude, ok_lon = cv.v_number(s["lon"])
+    frame = pd.DataFrame({
+        "record_id": cv.v_text(s["id"]),
+        "occurred_at": at,
+        "article_kw": cv.v_map(cv.v_text(s["art_kw"]), normalise_article),
+        "category_label": cv.v_text(s["kategoria_sm"]),
+        "latitude": latitude,
+        "longitude": longitude,
+        "patrol_area": cv.v_text(s["rejon"]),
+    })
+    return frame, ok_at & ok_lat & ok_lon
+
+
+def _read(path: Path) -> Iterator[tuple[int, list[str]]]:
+    return read_records(decode_strict(path.read_bytes(), path.name, "utf-8"), path.name, delimiter=",",
+                        expected=COLUMNS_IN_FILE)
+
+
+PARSER = cv.Columnar(read=_read, in_file=COLUMNS_IN_FILE, columns=COLUMNS, convert_frame=_convert_frame,
+                     convert_row=_convert, finish=cv.with_metric_coordinates)
+parse = PARSER.parse  # one file (the landing parses bursts with PARSER.parse_many)
+
+
+def parse_rows(path: Path) -> Parsed:
+    """The file row by row: the reference the columnar :func:`parse` is tested against."""
     text = decode_strict(path.read_bytes(), path.name, "utf-8")
     parsed = cv.build(read_dicts(text, path.name, delimiter=",", expected=COLUMNS_IN_FILE), _convert,
-                      columns=["record_id", "occurred_at", "article_kw", "category_label", "latitude",
-                               "longitude", "patrol_area"], expected_fields=len(COLUMNS_IN_FILE))
+                      columns=COLUMNS, expected_fields=len(COLUMNS_IN_FILE))
     cv.add_metric_coordinates(parsed)
     return parsed
 
@@ -60,6 +94,8 @@ SOURCE = Source(
         ("easting_m", "DOUBLE"), ("northing_m", "DOUBLE"), ("is_inside_city", "BOOLEAN"),
     ),
     parse=parse,
+    parse_many=PARSER.parse_many,
+    parse_rows=parse_rows,
     file_name=_file_name,
     time_column="occurred_at",
     record_key="record_id",

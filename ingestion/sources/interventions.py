@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from ingestion import privacy
-from ingestion.core import FileName, Parsed, Source
+from ingestion.core import FileName, Parsed, RefusedDelivery, Source
 from ingestion.sources import _convert as cv
-from ingestion.sources._text import decode_strict, read_dicts
+from ingestion.sources._text import decode_strict, read_dicts, read_records
 
 COLUMNS_IN_FILE = ["id_interwencji", "data_zdarzenia", "nr_punktu", "kategoria", "sposob_zalatwienia", "opis",
                    "operator"]
@@ -68,9 +72,54 @@ COLUMNS = ["intervention_id", "occurred_at", "occurred_local", "utc_offset_minut
            "category_code", "category_label", "outcome_code", "note", "operator_pseudonym"]
 
 
+def _convert_frame(s: pd.DataFrame, key: bytes) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`_convert` for the whole file (the rows it leaves out go to :func:`_convert`)."""
+    utc, local, offset, ok_at = cv.v_instant(s["data_zdarzenia"])
+    outcome = cv.v_map(s["sposob_zalatwienia"], lambda v: OUTCOMES.get(v.strip()))
+    frame = pd.DataFrame({
+        "intervention_id": cv.v_text(s["id_interwencji"]),
+        "occurred_at": utc,
+        "occurred_local": local,
+        "utc_offset_minutes": offset,
+        "camera_point_id": cv.v_text(s["nr_punktu"]),
+        "category_code": cv.v_map(s["kategoria"], lambda v: CATEGORIES.get(v.strip())),
+        "category_label": cv.v_text(s["kategoria"]),
+        "outcome_code": outcome,
+        "note": cv.v_map(cv.v_text(s["opis"]), privacy.scrub),
+        "operator_pseudonym": cv.v_map(cv.v_text(s["operator"]),
+                                       lambda v: privacy.pseudonymise(v, key, prefix="op")),
+    })
+    return frame, ok_at & outcome.notna().to_numpy()
+
+
+def _read(path: Path) -> Iterator[tuple[int, list[str]]]:
+    return read_records(decode_strict(path.read_bytes(), path.name, "utf-8"), path.name, delimiter=";",
+                        expected=COLUMNS_IN_FILE)
+
+
+def _parser(key: bytes) -> cv.Columnar:
+    def finish(frame: pd.DataFrame) -> pd.DataFrame:
+        frame["pseudonym_key_id"] = privacy.key_id(key)
+        return frame
+
+    return cv.Columnar(read=_read, in_file=COLUMNS_IN_FILE, columns=COLUMNS,
+                       convert_frame=lambda s: _convert_frame(s, key), convert_row=lambda rec: _convert(rec, key),
+                       raw_view=lambda rec: _raw(rec, key), finish=finish)
+
+
+def parse_many(paths: list[Path]) -> list[Parsed | RefusedDelivery]:
+    """The files as whole columns (the landing's parser). Every row's pseudonym comes from
+    one key, read once, whose id each row carries (``pseudonym_key_id``): pseudonyms
+    compare only under the same id."""
+    return _parser(_key()).parse_many(paths)
+
+
 def parse(path: Path) -> Parsed:
-    """Every row's pseudonym comes from one key, whose id each row carries
-    (``pseudonym_key_id``): pseudonyms compare only under the same id."""
+    return _parser(_key()).parse(path)
+
+
+def parse_rows(path: Path) -> Parsed:
+    """The file row by row: the reference the columnar :func:`parse` is tested against."""
     text = decode_strict(path.read_bytes(), path.name, "utf-8")
     key = _key()
     parsed = cv.build(read_dicts(text, path.name, delimiter=";", expected=COLUMNS_IN_FILE),
@@ -91,6 +140,8 @@ SOURCE = Source(
         ("note", "VARCHAR"), ("operator_pseudonym", "VARCHAR"), ("pseudonym_key_id", "VARCHAR"),
     ),
     parse=parse,
+    parse_many=parse_many,
+    parse_rows=parse_rows,
     file_name=_file_name,
     time_column="occurred_at",
     record_key="intervention_id",

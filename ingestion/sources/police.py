@@ -8,6 +8,7 @@ The free-text ``opis`` is landed only scrubbed of names, phone numbers and plate
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import pandas as pd
 from ingestion import geo, privacy
 from ingestion.core import FileName, Parsed, Source
 from ingestion.sources import _convert as cv
-from ingestion.sources._text import decode_strict, read_dicts
+from ingestion.sources._text import decode_strict, read_dicts, read_records
 from ingestion.timeutil import localize_warsaw
 
 COLUMNS_IN_FILE = ["nr_zdarzenia", "data", "godzina", "kwalifikacja", "opis", "ulica", "x_puwg92", "y_puwg92"]
@@ -59,17 +60,61 @@ COLUMNS = ["incident_id", "occurred_local", "legal_qualification", "legal_code",
            "street", "northing_x", "easting_y", "note"]
 
 
-def parse(path: Path) -> Parsed:
-    text = decode_strict(path.read_bytes(), path.name, "cp1250")
-    records = read_dicts(text, path.name, delimiter=";", expected=COLUMNS_IN_FILE)
-    parsed = cv.build(records, _convert, columns=COLUMNS, expected_fields=len(COLUMNS_IN_FILE), raw_view=_raw)
-    f = parsed.frame
+def _qualification(text: str | None) -> tuple[str | None, str | None, str | None]:
+    q = _QUALIFICATION.search(text.strip()) if text is not None else None
+    return (q["code"].lower(), q["article"], q["paragraph"]) if q else (None, None, None)
+
+
+def _convert_frame(s: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`_convert` for the whole file (the rows it leaves out go to :func:`_convert`)."""
+    local = pd.to_datetime(s["data"].str.strip() + " " + s["godzina"].str.strip(), format="%d.%m.%Y %H:%M",
+                           errors="coerce")
+    northing, ok_x = cv.v_number(s["x_puwg92"])
+    easting, ok_y = cv.v_number(s["y_puwg92"])
+    qualification = cv.v_text(s["kwalifikacja"])
+    code, article, paragraph = zip(*cv.v_map(qualification, _qualification), strict=True) if len(s) else ((), (), ())
+    frame = pd.DataFrame({
+        "incident_id": cv.v_text(s["nr_zdarzenia"]),
+        "occurred_local": local,
+        "legal_qualification": qualification,
+        "legal_code": pd.Series(code, dtype=object),
+        "article": pd.Series(article, dtype=object),
+        "paragraph": pd.Series(paragraph, dtype=object),
+        "street": cv.v_text(s["ulica"]),
+        "northing_x": northing,
+        "easting_y": easting,
+        "note": cv.v_map(cv.v_text(s["opis"]), privacy.scrub),
+    })
+    return frame, local.notna().to_numpy() & ok_x & ok_y
+
+
+def _finish(f: pd.DataFrame) -> pd.DataFrame:
+    """UTC from Warsaw wall-clock time, and WGS84 from the PUWG 1992 coordinates."""
     f["occurred_local"] = pd.to_datetime(f["occurred_local"])
     utc, ambiguous, nonexistent = localize_warsaw(f["occurred_local"])
     f["occurred_at"], f["is_time_ambiguous"], f["is_time_nonexistent"] = utc, ambiguous, nonexistent
-    lon, lat = geo.to_wgs84(f["easting_y"].to_numpy(), f["northing_x"].to_numpy())
+    lon, lat = geo.to_wgs84(f["easting_y"].to_numpy(dtype=float), f["northing_x"].to_numpy(dtype=float))
     f["longitude"], f["latitude"] = np.round(lon, 7), np.round(lat, 7)
     f["is_inside_city"] = geo.inside_city(lon, lat)
+    return f
+
+
+def _read(path: Path) -> Iterator[tuple[int, list[str]]]:
+    return read_records(decode_strict(path.read_bytes(), path.name, "cp1250"), path.name, delimiter=";",
+                        expected=COLUMNS_IN_FILE)
+
+
+PARSER = cv.Columnar(read=_read, in_file=COLUMNS_IN_FILE, columns=COLUMNS, convert_frame=_convert_frame,
+                     convert_row=_convert, raw_view=_raw, finish=_finish)
+parse = PARSER.parse  # one file (the landing parses bursts with PARSER.parse_many)
+
+
+def parse_rows(path: Path) -> Parsed:
+    """The file row by row: the reference the columnar :func:`parse` is tested against."""
+    text = decode_strict(path.read_bytes(), path.name, "cp1250")
+    records = read_dicts(text, path.name, delimiter=";", expected=COLUMNS_IN_FILE)
+    parsed = cv.build(records, _convert, columns=COLUMNS, expected_fields=len(COLUMNS_IN_FILE), raw_view=_raw)
+    _finish(parsed.frame)
     return parsed
 
 
@@ -96,6 +141,8 @@ SOURCE = Source(
         ("note", "VARCHAR"),
     ),
     parse=parse,
+    parse_many=PARSER.parse_many,
+    parse_rows=parse_rows,
     file_name=_file_name,
     time_column="occurred_at",
     record_key="incident_id",
