@@ -107,6 +107,14 @@ create table if not exists ops.replays (
     rows_rejected   integer,
     replayed_at     timestamptz
 );
+-- every published version made current again by hand (`ksp restore-version`)
+create table if not exists ops.version_restores (
+    version_id       varchar not null,
+    replaced_version varchar,
+    restored_at      timestamptz not null,
+    restored_by      varchar not null,
+    reason           varchar not null
+);
 -- deliveries taken out of the current view: held by the build they broke (isolation,
 -- warehouse/build.py) or retracted by hand (`ksp retract`); a row is never deleted, a
 -- release (`ksp release`) sets its released_* columns, so this is the audit record

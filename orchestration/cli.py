@@ -153,13 +153,28 @@ def _versions(args: argparse.Namespace) -> int:
     for v in versions:
         tests = v["dbt_tests"]["counts"]
         commit = v["project"]["commit"][:12] + (" (uncommitted changes)" if v["project"].get("dirty") else "")
-        print(f"{v['version_id']}  build {v['build_id']}  published {v['published_at']}  commit {commit}\n"
+        print(f"{v['version_id']}{'  (current)' if v.get('current') else ''}  build {v['build_id']}  "
+              f"published {v['published_at']}  commit {commit}\n"
               f"    {len(v['deliveries'])} deliveries, {len(v['tables'])} tables, "
               f"{sum(v['tables'].values())} rows; dbt tests: "
               + (", ".join(f"{n} {s}" for s, n in sorted(tests.items())) or "none recorded")
               + f"\n    {v['path']}"
               + (f"\n    exports: {exports_root(cfg) / v['version_id']}"
                  if (exports_root(cfg) / v["version_id"]).is_dir() else ""))
+    return 0
+
+
+def _restore_version(args: argparse.Namespace) -> int:
+    """A kept version becomes the current published warehouse again (audit in the ledger)."""
+    from warehouse.publish import UnknownVersion, restore_version
+
+    try:
+        done = restore_version(settings(), args.version, reason=args.reason, by=_operator())
+    except UnknownVersion as e:
+        print(e, file=sys.stderr)
+        return 2
+    print(f"current published version: {done['version_id']} (build {done['build_id']}); it replaced "
+          f"{done['replaced_version'] or 'a file no kept version holds'}")
     return 0
 
 
@@ -356,6 +371,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("versions", help="the kept published versions (id, build, commit, deliveries, tests)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_versions)
+    p = sub.add_parser("restore-version", help="make a kept published version the current one again (audited)")
+    p.add_argument("version", help="its id, as `ksp versions` lists it")
+    p.add_argument("--reason", required=True, help="why (kept in ops.version_restores)")
+    p.set_defaults(func=_restore_version)
 
     p = sub.add_parser("status", help="ledger, quarantine and last builds")
     p.add_argument("--json", action="store_true")

@@ -209,15 +209,63 @@ def _keep_version(cfg: Settings, published: Path, vid: str, manifest: dict[str, 
 
 
 def list_versions(cfg: Settings) -> list[dict[str, Any]]:
-    """Every kept version's manifest, newest first (``ksp versions``)."""
+    """Every kept version's manifest, newest first (``ksp versions``); ``current`` marks
+    the one readers of ``published/ksp.duckdb`` open (the same file on disk)."""
     root = versions_dir(cfg)
     out = []
     for folder in sorted((p for p in root.iterdir() if not p.name.startswith(".")), reverse=True) \
             if root.exists() else []:
         path = folder / MANIFEST
         if path.exists():
-            out.append({**json.loads(path.read_text(encoding="utf-8")), "path": str(folder)})
+            out.append({**json.loads(path.read_text(encoding="utf-8")), "path": str(folder),
+                        "current": _is_current(cfg, folder / cfg.published_path.name)})
     return out
+
+
+def _is_current(cfg: Settings, file: Path) -> bool:
+    try:
+        return os.path.samefile(file, cfg.published_path)
+    except FileNotFoundError:
+        return False
+
+
+class UnknownVersion(LookupError):
+    """No kept version has this id (pruned, or mistyped)."""
+
+
+def restore_version(cfg: Settings, vid: str, *, reason: str, by: str) -> dict[str, Any]:
+    """Make a kept version the current published warehouse again, atomically, with an
+    audit record (``ops.version_restores``): a build that published wrong marts is
+    undone for every reader and report at once, without a rebuild.
+
+    The version's file is checked against the checksum its manifest recorded, then a
+    hard link to it replaces ``published/ksp.duckdb`` by one rename (an open reader keeps
+    the file it has). The next build publishes a new version as usual: hold or retract
+    the delivery that made the bad one first (``docs/operations.md``).
+    """
+    folder = versions_dir(cfg) / vid
+    manifest_path = folder / MANIFEST
+    if not vid or vid.startswith(".") or not manifest_path.exists():
+        known = ", ".join(v["version_id"] for v in list_versions(cfg)) or "none"
+        raise UnknownVersion(f"no kept version '{vid}' in {versions_dir(cfg)} (kept: {known})")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    file = folder / cfg.published_path.name
+    recorded = manifest["files"][cfg.published_path.name]["sha256"]
+    if _sha256(file) != recorded:
+        raise RuntimeError(f"{file}: its checksum is not the one its manifest recorded ({recorded[:12]}…): "
+                           "the version was changed on disk and is not restored")
+    replaced = next((v["version_id"] for v in list_versions(cfg) if v["current"]), None)
+    tmp = cfg.published_path.with_name(f".restore-{vid}.tmp")
+    tmp.unlink(missing_ok=True)
+    os.link(file, tmp)
+    os.replace(tmp, cfg.published_path)
+    con = ledger.open_for_writing(cfg)
+    try:
+        con.execute("insert into ops.version_restores values (?, ?, ?, ?, ?)",
+                    [vid, replaced, datetime.now(UTC), by, reason])
+    finally:
+        con.close()
+    return {"version_id": vid, "replaced_version": replaced, "build_id": manifest["build_id"]}
 
 
 def prune_versions(cfg: Settings, *, now: datetime | None = None) -> list[Path]:

@@ -20,7 +20,7 @@ import yaml
 
 from ingestion.config import Settings
 from ingestion.landing import ingest
-from tests.builders import police_csv, police_rows
+from tests.builders import ledger_rows, police_csv, police_rows
 from warehouse.build import build
 from warehouse.publish import list_versions, prune_versions, reap_temporary, versions_dir
 
@@ -97,6 +97,24 @@ def test_versions_are_complete_immutable_listed_and_pruned(cfg: Settings) -> Non
     text = subprocess.run([KSP, "versions"], env={**os.environ, "KSP_DATA_DIR": str(cfg.data_dir)},
                           capture_output=True, text=True, check=True).stdout
     assert second["build_id"] in text and "2 deliveries" in text
+    assert f"{second['version_id']}  (current)" in text and f"{first['version_id']}  (current)" not in text
+
+    # restoring the first version: every reader of the current file sees it again, audited
+    env = {**os.environ, "KSP_DATA_DIR": str(cfg.data_dir), "KSP_OPERATOR": "inżynier dyżurny"}
+    restored = subprocess.run([KSP, "restore-version", first["version_id"], "--reason", "April's build was wrong"],
+                              env=env, capture_output=True, text=True, check=True).stdout
+    assert first["version_id"] in restored and second["version_id"] in restored
+    assert _snapshot(cfg.published_path) == before
+    assert [v["current"] for v in list_versions(cfg)] == [False, True]
+    assert ledger_rows(cfg, "select version_id, replaced_version, restored_by, reason from ops.version_restores") \
+        == [(first["version_id"], second["version_id"], "inżynier dyżurny", "April's build was wrong")]
+    wrong = subprocess.run([KSP, "restore-version", "20990101T000000Z-nonesuch", "--reason", "typo"], env=env,
+                           capture_output=True, text=True)
+    assert wrong.returncode == 2 and "no kept version '20990101T000000Z-nonesuch'" in wrong.stderr
+    assert first["version_id"] in wrong.stderr  # it names what is kept
+    subprocess.run([KSP, "restore-version", second["version_id"], "--reason", "fixed"], env=env, check=True,
+                   capture_output=True)
+    assert _snapshot(cfg.published_path)["version"] == second["version_id"]
 
     # the keep rule: the newest one only; a reader holding the old one open keeps reading it
     holder = duckdb.connect(str(first_file), read_only=True)
