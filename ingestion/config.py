@@ -32,6 +32,16 @@ def _paths(var: str, defaults: tuple[Path, ...]) -> tuple[Path, ...]:
     return tuple(Path(v).expanduser().resolve() for v in value.split(os.pathsep) if v.strip())
 
 
+def _default_memory_limit() -> str:
+    """Half the machine's memory, at most 6 GB: the national build fits its 8 GB target
+    with the interpreter, dbt and the relocation solver beside DuckDB (bench/marts.py)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 8 * 2**30
+    return f"{min(6 * 2**30, total // 2) // 2**20}MB"
+
+
 def _choice(var: str, default: str, allowed: tuple[str, ...]) -> str:
     value = os.environ.get(var, default).strip().lower()
     if value not in allowed:
@@ -56,6 +66,9 @@ class Settings:
     gx_root: Path
     pseudonym_key_path: Path
     extension_dir: Path
+    duckdb_memory_limit: str
+    duckdb_threads: int
+    duckdb_temp_dir: Path
     dbt_project_dir: Path
     expectations_dir: Path
     reference_dir: Path
@@ -105,6 +118,11 @@ class Settings:
             gx_root=_path("KSP_GX_ROOT", data / "gx"),
             pseudonym_key_path=_path("KSP_PSEUDONYM_KEY_FILE", data / "ops" / "pseudonym.key"),
             extension_dir=_path("KSP_DUCKDB_EXTENSION_DIR", data / "duckdb_extensions"),
+            # DuckDB's own limits, from the machine unless set: it spills to the temporary
+            # directory (on the data root, where the space is) beyond the memory limit
+            duckdb_memory_limit=os.environ.get("KSP_DUCKDB_MEMORY_LIMIT") or _default_memory_limit(),
+            duckdb_threads=int(os.environ.get("KSP_DUCKDB_THREADS") or os.cpu_count() or 1),
+            duckdb_temp_dir=_path("KSP_DUCKDB_TEMP_DIR", data / "tmp" / "duckdb"),
             dbt_project_dir=_path("KSP_DBT_PROJECT_DIR", REPO_ROOT / "dbt"),
             expectations_dir=REPO_ROOT / "expectations",
             reference_dir=REPO_ROOT / "dbt" / "reference",
@@ -172,6 +190,9 @@ class Settings:
             "DBT_KSP_WAREHOUSE_PATH": str(self.warehouse_path),
             "DBT_KSP_LEDGER_PATH": str(self.ledger_path),
             "DBT_KSP_EXTENSION_DIR": str(self.extension_dir),
+            "DBT_KSP_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "DBT_KSP_DUCKDB_THREADS": str(self.duckdb_threads),
+            "DBT_KSP_TEMP_DIR": str(self.duckdb_temp_dir),
             "DBT_KSP_REFERENCE_DIR": str(self.reference_dir),
             "DBT_KSP_PLACES_PATH": str(self.places_path),
             "DBT_PROFILES_DIR": str(self.dbt_project_dir),
@@ -203,6 +224,7 @@ class Settings:
             self.warehouse_path.parent,
             self.published_path.parent,
             self.extension_dir,
+            self.duckdb_temp_dir,
             self.reports_dir,
             self.stream_dir,
             self.places_path.parent,

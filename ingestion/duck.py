@@ -48,9 +48,10 @@ def connect(
     """Open a DuckDB file; with ``spatial`` the extension is installed if needed and loaded."""
     if not read_only:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(
-        str(path), read_only=read_only, config={"extension_directory": str(cfg.extension_dir)}
-    )
+    cfg.duckdb_temp_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only, config={
+        "extension_directory": str(cfg.extension_dir), "memory_limit": cfg.duckdb_memory_limit,
+        "threads": cfg.duckdb_threads, "temp_directory": str(cfg.duckdb_temp_dir)})
     if spatial:
         ensure_spatial_installed(cfg)
         con.execute("LOAD spatial")

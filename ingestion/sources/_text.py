@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from typing import Any
 
 from ingestion.core import RefusedDelivery
 
@@ -71,33 +70,37 @@ def read_records(text: str, file: str, *, delimiter: str, expected: list[str]
         raise RefusedDelivery(file, "unexpected_column", f"column(s) {extra} are not in the SPEC",
                               line=1, column=extra[0])
     order = [header.index(c) for c in expected]
+    same_order = order == list(range(len(header)))
     ends_with_newline = text.endswith(("\n", "\r"))
     records = list(_numbered(reader))
+    n_header = len(header)
+    last_index = len(records) - 1
     for i, (line, fields) in enumerate(records):
         if not fields or fields == [""]:
             continue
-        last = i == len(records) - 1
-        if last and not ends_with_newline and len(fields) < len(header):
-            raise RefusedDelivery(file, "truncated", f"last record has {len(fields)} of "
-                                  f"{len(header)} fields and no line end: the file was cut short",
+        n = len(fields)
+        if n == n_header:
+            yield line, fields if same_order else [fields[j] for j in order]
+            continue
+        if i == last_index and not ends_with_newline and n < n_header:
+            raise RefusedDelivery(file, "truncated", f"last record has {n} of "
+                                  f"{n_header} fields and no line end: the file was cut short",
                                   line=line)
-        if len(fields) != len(header):
-            yield line, fields  # caller rejects it as a field-count error
-        else:
-            yield line, [fields[j] for j in order]
+        yield line, fields  # caller rejects it as a field-count error
 
 
-def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
+def _numbered(reader: _Reader) -> list[tuple[int, list[str]]]:
     """Pair each record with the physical line it starts on (quoted fields may span lines)."""
-    while True:
-        start = reader.line_num + 1
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:
-            raise RefusedDelivery(reader.file, "csv_syntax", str(e), line=start) from None
-        yield start, fields
+    out = []
+    rows = reader.rows
+    previous = rows.line_num
+    try:
+        for fields in rows:
+            out.append((previous + 1, fields))
+            previous = rows.line_num
+    except csv.Error as e:
+        raise RefusedDelivery(reader.file, "csv_syntax", str(e), line=previous + 1) from None
+    return out
 
 
 class _Reader:
@@ -107,6 +110,7 @@ class _Reader:
         self.file = file
         self._r = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
                              strict=True)
+        self.rows = self._r
 
     @property
     def line_num(self) -> int:
