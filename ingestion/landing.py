@@ -132,8 +132,8 @@ def ingest(cfg: Settings, sources: list[str] | None = None, *,
                 t0 = perf_counter()
                 items = _prepare(cfg, con, source, burst, seen, results)
                 clock["parse"] += perf_counter() - t0
+                progress.advance(files=len(items), rows=sum(len(i.parsed.frame) for i in items if i is not None))
                 for item in items:
-                    progress.advance(files=1, rows=0 if item is None else len(item.parsed.frame))
                     if item is None:
                         continue
                     batch.append(item)
