@@ -329,6 +329,21 @@ def _announce(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:
+        # `ksp status | head`: the reader left, so end quietly (no traceback, and none at
+        # exit when Python flushes stdout). Not by restoring SIGPIPE's default: that is
+        # process-wide, and a socket write to a closed peer would then kill `ksp demo`, an
+        # Airflow task or a test worker that called main() without a word.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def parser() -> argparse.ArgumentParser:
+    """Every ``ksp`` command and its options (the compose file's commands are checked
+    against it: tests/integration/test_production_settings.py)."""
     parser = argparse.ArgumentParser(prog="ksp", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -447,17 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         except ModuleNotFoundError:
             continue
         register(sub)
-
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except BrokenPipeError:
-        # `ksp status | head`: the reader left, so end quietly (no traceback, and none at
-        # exit when Python flushes stdout). Not by restoring SIGPIPE's default: that is
-        # process-wide, and a socket write to a closed peer would then kill `ksp demo`, an
-        # Airflow task or a test worker that called main() without a word.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+    return parser
 
 
 if __name__ == "__main__":

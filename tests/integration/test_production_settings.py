@@ -188,3 +188,109 @@ def test_the_demo_password_file_is_readable_by_its_owner_only(cfg) -> None:
     path.chmod(0o644)  # as an earlier demo wrote it
     assert _password(cfg) == password
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+# ------------------------------------------------------------------- what compose names exists (issue 17, item 2)
+
+_CHECK_AIRFLOW = r'''
+import json, sys
+from airflow.configuration import conf
+conf.load_providers_configuration()
+options = {s: set(d["options"]) for s, d in conf.configuration_description.items()}
+from airflow.cli import cli_parser
+parser = cli_parser.get_parser()
+out = {"unknown_options": [], "bad_commands": []}
+for name in json.loads(sys.argv[1]):
+    section, key = name.removeprefix("AIRFLOW__").lower().split("__", 1)
+    if key not in options.get(section, ()):
+        out["unknown_options"].append(name)
+for command in json.loads(sys.argv[2]):
+    try:
+        parser.parse_args(command)
+    except SystemExit:
+        out["bad_commands"].append(command)
+print(json.dumps(out))
+'''
+
+
+def _commands(service: dict) -> list[list[str]]:
+    """A service's command as argument lists; ``bash -c "a && b"`` gives each of a and b."""
+    import shlex
+
+    command = service.get("command")
+    if command is None:
+        return []
+    parts = shlex.split(command) if isinstance(command, str) else list(command)
+    if parts[:2] == ["bash", "-c"]:
+        return [shlex.split(step) for step in parts[2].split("&&")]
+    return [parts]
+
+
+def test_every_image_command_setting_and_path_compose_names_exists(tmp_path: Path) -> None:
+    """Every command a service runs parses with the installed Airflow (providers included:
+    `airflow celery worker` exists only with the Celery provider and executor) and ``ksp``;
+    every `AIRFLOW__SECTION__KEY` is an option of this Airflow; every `KSP_*` and
+    credential variable is read by the platform; the image builds from what the
+    repository holds; DAGs are where the image puts them."""
+    import json
+    import re
+    import shlex
+
+    from orchestration.cli import parser as ksp_parser
+
+    compose = _resolved_compose(tmp_path, **STRONG)
+    services = compose["services"]
+    platform = {n: s for n, s in services.items() if s.get("image", "").startswith("krakow-safety-platform")}
+    assert set(platform) == {"init", "api-server", "scheduler", "dag-processor", "triggerer", "worker"}
+
+    # images: the platform's is built from this repository's Dockerfile; the others are pinned
+    for name, service in services.items():
+        if name in platform:
+            assert Path(service["build"]["context"]).resolve() == REPO and (REPO / "Dockerfile").exists()
+        else:
+            assert re.fullmatch(r"[a-z0-9/-]+:\d+(\.\d+)*", service["image"]), (name, service["image"])
+    dockerfile = (REPO / "Dockerfile").read_text()
+    copied = re.findall(r"^COPY (.+) \./?(\S*)$", dockerfile, flags=re.M)
+    for sources, _target in copied:
+        for source in sources.split():
+            assert (REPO / source).exists(), f"the Dockerfile copies {source}, which the repository lacks"
+    workdir = re.search(r"^WORKDIR (\S+)$", dockerfile, flags=re.M)[1]
+
+    airflow_commands: list[list[str]] = []
+    for name, service in platform.items():
+        entry = [part.replace("$$", "$") for part in service["entrypoint"]]
+        assert shlex.split(entry[2])[:2] == ["ksp", "check-settings"], name
+        for command in [*_commands(service), ["ksp", "check-settings"]]:
+            if command[0] == "ksp":
+                ksp_parser().parse_args(command[1:])  # SystemExit (and a failure) on anything unknown
+            else:
+                assert command[0] == "airflow", (name, command)
+                airflow_commands.append(command[1:])
+        env = service["environment"]
+        # paths: the data volume is the data root, DAGs are where the image copied them
+        mounts = [v.split(":")[1] if isinstance(v, str) else v.get("target") for v in service["volumes"]]
+        assert env["KSP_DATA_DIR"] in mounts, (name, mounts)
+        assert env["AIRFLOW_HOME"].startswith(env["KSP_DATA_DIR"] + "/")
+        dags = Path(env["AIRFLOW__CORE__DAGS_FOLDER"])
+        assert dags.parent == Path(workdir) and (REPO / dags.name).is_dir() and \
+            any(dags.name in sources.split() for sources, _ in copied), name
+    assert ["celery", "worker", "--concurrency", "4"] in airflow_commands
+
+    env = platform["scheduler"]["environment"]
+    code = "\n".join(p.read_text() for folder in ("ingestion", "orchestration", "warehouse", "serving", "dags")
+                     for p in (REPO / folder).rglob("*.py")) + (REPO / "dbt" / "profiles.yml").read_text()
+    raw = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    raw_commands = " ".join(str(s.get("command", "")) for s in raw["services"].values())
+    for name in env:
+        if name.startswith("KSP_") or name in {"POSTGRES_PASSWORD", "REDIS_PASSWORD", "AIRFLOW_ADMIN_USER",
+                                               "AIRFLOW_ADMIN_PASSWORD"}:
+            assert f'"{name}"' in code or f"'{name}'" in code or f"${{{name}" in raw_commands, \
+                f"{name} is set in compose but neither the platform nor a service's command reads it"
+    airflow_options = [n for n in env if n.startswith("AIRFLOW__")]
+    checked = subprocess.run(
+        [sys.executable, "-c", _CHECK_AIRFLOW, json.dumps(airflow_options), json.dumps(airflow_commands)],
+        env={**{k: str(v) for k, v in env.items()}, "AIRFLOW_HOME": str(tmp_path / "airflow"),
+             "PATH": os.environ["PATH"], "KSP_ENV": "development"},
+        capture_output=True, text=True, check=True, timeout=300)
+    found = json.loads(checked.stdout.strip().splitlines()[-1])
+    assert found == {"unknown_options": [], "bad_commands": []}, found
