@@ -36,7 +36,7 @@ def main() -> None:
 
     from ingestion.config import settings
     from simulator import install_places, simulate
-    from simulator.demo import _deliver, _wait_until_published, start_airflow, stop
+    from simulator.demo import deliver, start_airflow, stop, wait_until_published
 
     cfg = settings()
     since = datetime.now(UTC)
@@ -52,8 +52,8 @@ def main() -> None:
         for path in daily:
             (held / f"{path.stem}" / "interventions").mkdir(parents=True)
             shutil.move(path, held / path.stem / "interventions" / path.name)
-        _deliver(sim / "inbox", cfg.inbox_dir)
-        code, _ = _wait_until_published(cfg, env, proc, log_path, started, 1800, runs_since=since)
+        deliver(sim / "inbox", cfg.inbox_dir)
+        code, _ = wait_until_published(cfg, env, proc, log_path, started, 1800, runs_since=since)
         if code:
             raise SystemExit(f"the first batch did not publish; see {log_path}")
         print(f"first batch published {time.monotonic() - started:.0f} s after Airflow was up", flush=True)
@@ -61,8 +61,8 @@ def main() -> None:
         for path in daily:
             dropped_at = datetime.now(UTC)
             t0 = time.monotonic()
-            _deliver(held / path.stem, cfg.inbox_dir)
-            code, _ = _wait_until_published(cfg, env, proc, log_path, t0, 600, since=dropped_at, runs_since=since)
+            deliver(held / path.stem, cfg.inbox_dir)
+            code, _ = wait_until_published(cfg, env, proc, log_path, t0, 600, since=dropped_at, runs_since=since)
             if code:
                 raise SystemExit(f"{path.name} did not publish; see {log_path}")
             seconds.append(time.monotonic() - t0)

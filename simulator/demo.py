@@ -185,7 +185,7 @@ def _healthy() -> bool:
         return False
 
 
-def _deliver(batch: Path, inbox: Path) -> list[str]:
+def deliver(batch: Path, inbox: Path) -> list[str]:
     """Copy each file of the sources the platform ingests into the inbox under a temporary
     name, then rename it in, as a delivering system should."""
     from ingestion.sources import SOURCES
@@ -291,10 +291,10 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
         print(f"[demo] simulated Kraków (demo scale, with faults) into {sim}", flush=True)
         report: dict[str, Any] = {}
         for label, batch in (("first", sim / "inbox"), ("late", sim / "late" / "inbox")):
-            delivered = _deliver(batch, cfg.inbox_dir)
+            delivered = deliver(batch, cfg.inbox_dir)
             print(f"[demo] {label} batch: delivered {len(delivered)} files into {cfg.inbox_dir}; the "
                   "triggerer claims them and the ingestion DAGs start", flush=True)
-            code, report = _wait_until_published(cfg, env, proc, log_path, started, timeout_s, runs_since=since)
+            code, report = wait_until_published(cfg, env, proc, log_path, started, timeout_s, runs_since=since)
             if code:
                 return code
             print(f"[demo] marts published {time.monotonic() - started:.0f}s after start", flush=True)
@@ -302,7 +302,7 @@ def run_demo(cfg: Settings, *, keep_running: bool = True, timeout_s: float = 600
         announced_at = datetime.now(UTC)
         event = _announce_sos_event(cfg, password)
         arrived = time.monotonic()
-        code, report = _wait_until_published(cfg, env, proc, log_path, started, timeout_s, since=announced_at,
+        code, report = wait_until_published(cfg, env, proc, log_path, started, timeout_s, since=announced_at,
                                              runs_since=since)
         if code:
             return code
@@ -406,7 +406,7 @@ def _announce_sos_event(cfg: Settings, password: str) -> str:
     return event["event_id"]
 
 
-def _wait_until_published(cfg: Settings, env: dict[str, str], proc: subprocess.Popen[bytes], log_path: Path,
+def wait_until_published(cfg: Settings, env: dict[str, str], proc: subprocess.Popen[bytes], log_path: Path,
                           started: float, timeout_s: float, since: datetime | None = None, *,
                           runs_since: datetime) -> tuple[int, dict[str, Any]]:
     """Wait until the deliveries are published; fail on a DAG run queued since ``runs_since``

@@ -123,8 +123,8 @@ class _Reader:
         return next(self._r)
 
 
-def read_dicts(text: str, file: str, *, delimiter: str, expected: list[str]
-               ) -> Iterator[tuple[int, dict[str, str] | list[str]]]:
-    """Like :func:`read_records`, as dicts keyed by column; a wrong-length record stays a list."""
-    for line, fields in read_records(text, file, delimiter=delimiter, expected=expected):
+def as_dicts(records: Iterator[tuple[int, list[str]]], expected: list[str]
+             ) -> Iterator[tuple[int, dict[str, str] | list[str]]]:
+    """:func:`read_records`' records as dicts keyed by column; a wrong-length record stays a list."""
+    for line, fields in records:
         yield (line, dict(zip(expected, fields, strict=True))) if len(fields) == len(expected) else (line, fields)

@@ -18,7 +18,7 @@ import pandas as pd
 from ingestion import privacy
 from ingestion.core import FileName, Parsed, RefusedDelivery, Source
 from ingestion.sources import _convert as cv
-from ingestion.sources._text import decode_strict, read_dicts, read_records
+from ingestion.sources._text import as_dicts, decode_strict, read_records
 
 COLUMNS_IN_FILE = ["kamera_id", "godzina_od", "liczba_odczytow", "liczba_unikalnych"]
 PLATE_HEADERS = re.compile(r"rej|tablic|plate|numer_?pojazdu|nr_?pojazdu", re.IGNORECASE)
@@ -87,9 +87,7 @@ parse = PARSER.parse  # one file (the landing parses bursts with PARSER.parse_ma
 
 def parse_rows(path: Path) -> Parsed:
     """The file row by row: the reference the columnar :func:`parse` is tested against."""
-    text = decode_strict(path.read_bytes(), path.name, "utf-8")
-    refuse_plates(text, path.name)
-    return cv.build(read_dicts(text, path.name, delimiter=";", expected=COLUMNS_IN_FILE), _convert,
+    return cv.build(as_dicts(_read(path), COLUMNS_IN_FILE), _convert,
                     columns=COLUMNS, expected_fields=len(COLUMNS_IN_FILE))
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ingestion.core import FileName, Parsed, Source
 from ingestion.sources import _convert as cv
-from ingestion.sources._text import decode_strict, read_dicts, read_records
+from ingestion.sources._text import as_dicts, decode_strict, read_records
 
 COLUMNS_IN_FILE = ["id", "czas_utc", "art_kw", "kategoria_sm", "lat", "lon", "rejon"]
 
@@ -77,8 +77,7 @@ parse = PARSER.parse  # one file (the landing parses bursts with PARSER.parse_ma
 
 def parse_rows(path: Path) -> Parsed:
     """The file row by row: the reference the columnar :func:`parse` is tested against."""
-    text = decode_strict(path.read_bytes(), path.name, "utf-8")
-    parsed = cv.build(read_dicts(text, path.name, delimiter=",", expected=COLUMNS_IN_FILE), _convert,
+    parsed = cv.build(as_dicts(_read(path), COLUMNS_IN_FILE), _convert,
                       columns=COLUMNS, expected_fields=len(COLUMNS_IN_FILE))
     cv.add_metric_coordinates(parsed)
     return parsed

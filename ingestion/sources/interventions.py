@@ -18,7 +18,7 @@ import pandas as pd
 from ingestion import privacy
 from ingestion.core import FileName, Parsed, RefusedDelivery, Source
 from ingestion.sources import _convert as cv
-from ingestion.sources._text import decode_strict, read_dicts, read_records
+from ingestion.sources._text import as_dicts, decode_strict, read_records
 
 COLUMNS_IN_FILE = ["id_interwencji", "data_zdarzenia", "nr_punktu", "kategoria", "sposob_zalatwienia", "opis",
                    "operator"]
@@ -120,9 +120,8 @@ def parse(path: Path) -> Parsed:
 
 def parse_rows(path: Path) -> Parsed:
     """The file row by row: the reference the columnar :func:`parse` is tested against."""
-    text = decode_strict(path.read_bytes(), path.name, "utf-8")
     key = _key()
-    parsed = cv.build(read_dicts(text, path.name, delimiter=";", expected=COLUMNS_IN_FILE),
+    parsed = cv.build(as_dicts(_read(path), COLUMNS_IN_FILE),
                       lambda rec: _convert(rec, key), columns=COLUMNS, expected_fields=len(COLUMNS_IN_FILE),
                       raw_view=lambda rec: _raw(rec, key))
     parsed.frame["pseudonym_key_id"] = privacy.key_id(key)

@@ -17,7 +17,7 @@ import pandas as pd
 from ingestion import geo, privacy
 from ingestion.core import FileName, Parsed, Source
 from ingestion.sources import _convert as cv
-from ingestion.sources._text import decode_strict, read_dicts, read_records
+from ingestion.sources._text import as_dicts, decode_strict, read_records
 from ingestion.timeutil import localize_warsaw
 
 COLUMNS_IN_FILE = ["nr_zdarzenia", "data", "godzina", "kwalifikacja", "opis", "ulica", "x_puwg92", "y_puwg92"]
@@ -111,8 +111,7 @@ parse = PARSER.parse  # one file (the landing parses bursts with PARSER.parse_ma
 
 def parse_rows(path: Path) -> Parsed:
     """The file row by row: the reference the columnar :func:`parse` is tested against."""
-    text = decode_strict(path.read_bytes(), path.name, "cp1250")
-    records = read_dicts(text, path.name, delimiter=";", expected=COLUMNS_IN_FILE)
+    records = as_dicts(_read(path), COLUMNS_IN_FILE)
     parsed = cv.build(records, _convert, columns=COLUMNS, expected_fields=len(COLUMNS_IN_FILE), raw_view=_raw)
     _finish(parsed.frame)
     return parsed
