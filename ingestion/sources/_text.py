@@ -128,3 +128,10 @@ def as_dicts(records: Iterator[tuple[int, list[str]]], expected: list[str]
     """:func:`read_records`' records as dicts keyed by column; a wrong-length record stays a list."""
     for line, fields in records:
         yield (line, dict(zip(expected, fields, strict=True))) if len(fields) == len(expected) else (line, fields)
+
+
+def read_dicts(text: str, file: str, *, delimiter: str, expected: list[str]
+               ) -> Iterator[tuple[int, dict[str, str] | list[str]]]:
+    """Like :func:`read_records`, as dicts keyed by column; a wrong-length record stays a
+    list (what a row-by-row source, such as docs/adding-a-source.md's, reads)."""
+    return as_dicts(read_records(text, file, delimiter=delimiter, expected=expected), expected)
