@@ -67,24 +67,92 @@ def _per_file(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _suite(name: str, meta: dict[str, Any], specs: list[dict[str, Any]]) -> Any:
+    """The suite built in memory. ``ExpectationSuite.add_expectation`` would write the whole
+    suite to the current context's store once per expectation: slow, and a run killed
+    between those writes left a suite file that no later run could read."""
     import great_expectations as gx
 
-    suite = gx.ExpectationSuite(name=name, meta=meta)
-    for spec in specs:
-        cls = gx.expectations.registry.get_expectation_impl(spec["type"])
-        suite.add_expectation(cls(**spec["kwargs"], meta=spec.get("meta", {})))
-    return suite
+    expectations = [gx.expectations.registry.get_expectation_impl(spec["type"])(**spec["kwargs"],
+                                                                               meta=spec.get("meta", {}))
+                    for spec in specs]
+    return gx.ExpectationSuite(name=name, meta=meta, expectations=expectations)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write beside the file, flush it to disk, then rename over it: a reader, or the
+    next run after a ``kill -9``, sees the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
+def _atomic_backend() -> type:
+    from great_expectations.data_context.store.tuple_store_backend import TupleFilesystemStoreBackend
+
+    class AtomicFilesystemStoreBackend(TupleFilesystemStoreBackend):
+        """GX's filesystem store backend, writing each file atomically (GX opens the target
+        with ``"wb"`` and writes in place)."""
+
+        def _set(self, key: Any, value: Any, **kwargs: Any) -> str:
+            if not isinstance(key, tuple):
+                key = key.to_tuple()
+            path = Path(self.full_base_directory, self._convert_key_to_filepath(key))
+            _write_atomically(path, value.encode("utf-8") if isinstance(value, str) else value)
+            return str(path)
+
+    return AtomicFilesystemStoreBackend
+
+
+def __getattr__(name: str) -> Any:
+    """GX instantiates store backends by module and class name from ``great_expectations.yml``;
+    the class is made on first use so that importing this module does not import GX."""
+    if name == "AtomicFilesystemStoreBackend":
+        cls = _atomic_backend()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(name)
+
+
+_STORES = ("expectations_store", "validation_results_store", "checkpoint_store", "validation_definition_store")
 
 
 @cache
 def _context(gx_root: str) -> Any:
-    """A file-backed GX context under the data root: suites, results and Data Docs live there."""
+    """The file-backed GX context under the data root: suites, results and Data Docs live there.
+
+    It is configured once, when the folder is new, so that its stores write atomically;
+    afterwards a run only adds files to it (a result per validated batch, a suite per
+    source and process), each renamed into place. A configuration file left unreadable by
+    a run killed while creating it is set aside and made again: it holds nothing but
+    settings this function writes.
+    """
     import great_expectations as gx
+    import yaml
 
     _quiet_gx()
+    yml = Path(gx_root) / "gx" / "great_expectations.yml"
+    if yml.exists():
+        try:
+            ok = isinstance(yaml.safe_load(yml.read_text(encoding="utf-8")), dict)
+        except yaml.YAMLError:
+            ok = False
+        if not ok:
+            logging.getLogger(__name__).warning("%s was unreadable (a run stopped while writing it): "
+                                                "set aside and made again", yml)
+            os.replace(yml, yml.with_name(yml.name + ".unreadable"))
     ctx = gx.get_context(mode="file", project_root_dir=gx_root)
-    ctx.variables.progress_bars = {"globally": False}
-    ctx.variables.save()
+    backends = [ctx.config.stores[name]["store_backend"] for name in _STORES]
+    if any(b.get("class_name") != "AtomicFilesystemStoreBackend" for b in backends):
+        for b in backends:
+            b.update(class_name="AtomicFilesystemStoreBackend", module_name=__name__)
+        ctx.variables.progress_bars = {"globally": False}
+        ctx.config.progress_bars = {"globally": False}
+        _write_atomically(yml, ctx.config.to_yaml_str().encode("utf-8"))
+        ctx = gx.get_context(mode="file", project_root_dir=gx_root)
     return ctx
 
 
@@ -98,26 +166,31 @@ def _ephemeral() -> Any:
     return ctx
 
 
-_CHECKPOINTS: dict[tuple[str, str, float], Any] = {}
+_VALIDATIONS: dict[tuple[str, str, float], Any] = {}
 
 
-def _checkpoint(gx_root: Path, expectations_dir: Path, source: str) -> Any:
-    """The source's row-rule suite bound to a pandas batch; rebuilt when the suite file changes."""
+def _validation(gx_root: Path, expectations_dir: Path, source: str) -> Any:
+    """The source's row-rule suite bound to a pandas batch; rebuilt when the suite file changes.
+
+    It lives in an in-memory context: only the suite (for Data Docs) and the results are
+    written to the file context, atomically.
+    """
     import great_expectations as gx
 
     path = expectations_dir / f"{source}.json"
     key = (str(gx_root), source, path.stat().st_mtime)
-    if key not in _CHECKPOINTS:
-        ctx = _context(str(gx_root))
+    if key not in _VALIDATIONS:
+        ctx = _ephemeral()
         suite_dict = load_suite_dict(expectations_dir, source)
         rows, _ = _split(suite_dict)
-        suite = ctx.suites.add_or_update(_suite(source, suite_dict.get("meta", {}), [_per_file(r) for r in rows]))
+        specs = [_per_file(r) for r in rows]
+        _context(str(gx_root)).suites.add_or_update(_suite(source, suite_dict.get("meta", {}), specs))
+        suite = ctx.suites.add_or_update(_suite(source, suite_dict.get("meta", {}), specs))
         ds = ctx.data_sources.add_or_update_pandas(source)
         batch = ds.add_dataframe_asset("rows").add_batch_definition_whole_dataframe("whole")
-        vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=source, data=batch, suite=suite))
-        _CHECKPOINTS[key] = ctx.checkpoints.add_or_update(gx.Checkpoint(
-            name=source, validation_definitions=[vd], result_format={"result_format": "COMPLETE"}))
-    return _CHECKPOINTS[key]
+        _VALIDATIONS[key] = ctx.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=source, data=batch, suite=suite))
+    return _VALIDATIONS[key]
 
 
 def data_docs_index(gx_root: Path) -> Path:
@@ -189,10 +262,15 @@ def validate_rows(parsed: list[Parsed], *, files: list[str], source: str, expect
     import great_expectations as gx
 
     frame = pd.concat([p.frame.assign(_file=i) for i, p in enumerate(parsed)], ignore_index=True)
-    checkpoint = _checkpoint(gx_root, expectations_dir, source)
+    validation = _validation(gx_root, expectations_dir, source)
     label = files[0] if len(files) == 1 else f"{files[0]} .. {files[-1]} ({len(files)} files)"
-    run = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=label))
-    result = next(iter(run.run_results.values()))
+    result = validation.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=label),
+                            result_format={"result_format": "COMPLETE"})
+    memory = _ephemeral().validation_results_store
+    stored = _context(str(gx_root)).validation_results_store
+    for key in memory.list_keys():  # the run just made: move it to the file context for Data Docs
+        stored.store_validation_results(result, key)
+        memory.remove_key(key)
     out: list[dict[int, Reject]] = [{} for _ in parsed]
     for r in result.results:
         if r.success:
