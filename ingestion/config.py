@@ -256,6 +256,11 @@ PRODUCTION_SECRETS: dict[str, int] = {
 # and the Redis event channel)
 PRODUCTION_URLS = ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__BROKER_URL",
                    "AIRFLOW__CELERY__RESULT_BACKEND", "AIRFLOW_CONN_KSP_REDIS")
+# What Airflow 3 puts in AIRFLOW__DATABASE__SQL_ALCHEMY_CONN of the processes that parse
+# DAG files and run tasks (airflow.sdk.execution_time.supervisor.block_orm_access), so that
+# DAG code cannot reach the metadata database. Reading settings there must not refuse it:
+# it did, and in production every DAG file failed to import.
+AIRFLOW_BLOCKED_DB = "airflow-db-not-allowed:///"
 # defaults of the images and words that mark a value still to be replaced
 _DEFAULTS = {"admin", "airflow", "password", "postgres", "redis", "secret", "changeit", "test"}
 _PLACEHOLDER_WORDS = ("change-me", "change_me", "changeme", "replace-me", "placeholder", "example", "xxx")
@@ -291,6 +296,8 @@ def production_problems(env: Mapping[str, str]) -> list[str]:
     for name in PRODUCTION_URLS:
         url = env.get(name, "")
         if "://" not in url or url.startswith("sqlite"):  # a JSON connection, a file: no password
+            continue
+        if url == AIRFLOW_BLOCKED_DB:  # DAG parsing or a task: the service's own URL was checked at its start
             continue
         password = urlsplit(url).password
         if not password:

@@ -114,7 +114,7 @@ def test_compose_validates_and_redis_requires_the_password_the_urls_carry(tmp_pa
     pw = STRONG["REDIS_PASSWORD"]
     assert redis["command"][redis["command"].index("--requirepass") + 1] == pw
     assert redis["environment"]["REDISCLI_AUTH"] == pw  # the health check authenticates
-    for name in ("api-server", "scheduler", "worker", "triggerer", "dag-processor", "init"):
+    for name in ("api-server", "scheduler", "worker", "warehouse-worker", "triggerer", "dag-processor", "init"):
         env = compose["services"][name]["environment"]
         assert env["AIRFLOW__CELERY__BROKER_URL"] == f"redis://:{pw}@redis:6379/0", name
         assert env["AIRFLOW_CONN_KSP_REDIS"] == f"redis://:{pw}@redis:6379/1", name
@@ -175,6 +175,26 @@ def test_each_weak_secret_is_refused_by_name_when_settings_are_read(monkeypatch:
         settings()
     monkeypatch.setenv("KSP_ENV", "development")  # a laptop, the demo, the tests: no such check
     assert settings().environment == "development"
+
+
+def test_dag_parsing_and_tasks_read_settings_with_airflow_blocking_the_metadata_url(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Airflow 3 replaces the metadata URL in the processes that parse DAG files and run
+    tasks; production's settings must still be read there (every DAG file failed to import)."""
+    from airflow.sdk.execution_time.supervisor import block_orm_access
+
+    from ingestion.config import AIRFLOW_BLOCKED_DB, settings
+
+    for k, v in {**STRONG, "AIRFLOW__API_AUTH__JWT_SECRET": STRONG["AIRFLOW_JWT_SECRET"],
+                 "AIRFLOW__API__SECRET_KEY": STRONG["AIRFLOW_API_SECRET_KEY"],
+                 "AIRFLOW__CORE__FERNET_KEY": STRONG["AIRFLOW_FERNET_KEY"], "KSP_ENV": "production"}.items():
+        monkeypatch.setenv(k, v)
+    assert AIRFLOW_BLOCKED_DB in block_orm_access.__code__.co_consts  # the value this Airflow uses
+    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", AIRFLOW_BLOCKED_DB)
+    assert settings().environment == "production"
+    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql://airflow@postgres:5432/airflow")
+    with pytest.raises(Exception, match="SQL_ALCHEMY_CONN carries no password"):
+        settings()
 
 
 def test_the_demo_password_file_is_readable_by_its_owner_only(cfg) -> None:
@@ -241,7 +261,8 @@ def test_every_image_command_setting_and_path_compose_names_exists(tmp_path: Pat
     compose = _resolved_compose(tmp_path, **STRONG)
     services = compose["services"]
     platform = {n: s for n, s in services.items() if s.get("image", "").startswith("krakow-safety-platform")}
-    assert set(platform) == {"init", "api-server", "scheduler", "dag-processor", "triggerer", "worker"}
+    assert set(platform) == {"init", "api-server", "scheduler", "dag-processor", "triggerer", "worker",
+                             "warehouse-worker"}
 
     # images: the platform's is built from this repository's Dockerfile; the others are pinned
     for name, service in services.items():
@@ -274,7 +295,8 @@ def test_every_image_command_setting_and_path_compose_names_exists(tmp_path: Pat
         dags = Path(env["AIRFLOW__CORE__DAGS_FOLDER"])
         assert dags.parent == Path(workdir) and (REPO / dags.name).is_dir() and \
             any(dags.name in sources.split() for sources, _ in copied), name
-    assert ["celery", "worker", "--concurrency", "4"] in airflow_commands
+    assert ["celery", "worker", "--queues", "default", "--concurrency", "4"] in airflow_commands
+    assert ["celery", "worker", "--queues", "warehouse", "--concurrency", "1"] in airflow_commands
 
     env = platform["scheduler"]["environment"]
     code = "\n".join(p.read_text() for folder in ("ingestion", "orchestration", "warehouse", "serving", "dags")
