@@ -16,14 +16,14 @@ KMP Kraków and the City Guard's records office.
 from airflow.sdk import task
 
 from ingestion.config import settings
-from orchestration.assets import WRITER_POOL
+from orchestration.assets import WAREHOUSE_QUEUE, WRITER_POOL
 from orchestration.dag_builders import calendar_dag
 
 
 @calendar_dag("check_monthly_extracts", "0 8 10 * *", __doc__,
               tags=["operations", "deadline", "police", "city_guard"], retries=3)
 def check_monthly_extracts():
-    @task(pool=WRITER_POOL)  # reads the ledger, which ingestion holds while it writes
+    @task(pool=WRITER_POOL, queue=WAREHOUSE_QUEUE)  # reads the ledger, which ingestion holds while it writes
     def expect_last_months_extracts(logical_date=None) -> dict[str, str]:
         from orchestration.calendar import expect_periods, previous_month
 

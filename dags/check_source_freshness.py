@@ -19,26 +19,27 @@ retracted.
 from airflow.sdk import task
 
 from ingestion.config import settings
-from orchestration.assets import WRITER_POOL
+from orchestration.assets import WAREHOUSE_QUEUE, WRITER_POOL
 from orchestration.dag_builders import calendar_dag
 
 
 @calendar_dag("check_source_freshness", "0 7 * * *", __doc__,
               tags=["operations", "freshness"])
 def check_source_freshness():
-    @task(pool=WRITER_POOL)  # dbt opens the warehouse file for writing
+    @task(pool=WRITER_POOL, queue=WAREHOUSE_QUEUE)  # dbt opens the warehouse file for writing
     def dbt_source_freshness() -> list[dict]:
         from orchestration.calendar import check_freshness
 
         return check_freshness(settings())
 
-    @task(pool=WRITER_POOL)  # reads no DuckDB file; milliseconds, and the pool keeps the DAG's rule simple
+    # reads no DuckDB file; milliseconds, and the pool keeps the DAG's rule simple
+    @task(pool=WRITER_POOL, queue=WAREHOUSE_QUEUE)
     def inbox_unclaimable() -> int:
         from orchestration.calendar import check_inbox
 
         return check_inbox(settings())
 
-    @task(pool=WRITER_POOL)  # reads the ledger only
+    @task(pool=WRITER_POOL, queue=WAREHOUSE_QUEUE)  # reads the ledger only
     def held_deliveries() -> int:
         from orchestration.calendar import check_held
 

@@ -19,14 +19,14 @@ the research company contracted by the Security Department.
 from airflow.sdk import task
 
 from ingestion.config import settings
-from orchestration.assets import WRITER_POOL
+from orchestration.assets import WAREHOUSE_QUEUE, WRITER_POOL
 from orchestration.dag_builders import calendar_dag
 
 
 @calendar_dag("check_survey_wave", "0 8 15 1,7 *", __doc__,
               tags=["operations", "deadline", "survey", "report"], retries=3)
 def check_survey_wave():
-    @task(pool=WRITER_POOL)  # reads the ledger, which ingestion holds while it writes
+    @task(pool=WRITER_POOL, queue=WAREHOUSE_QUEUE)  # reads the ledger, which ingestion holds while it writes
     def expect_wave(logical_date=None) -> str:
         from orchestration.calendar import expect_periods, survey_wave_due
 

@@ -16,14 +16,14 @@ city's data protection officer.
 from airflow.sdk import task
 
 from ingestion.config import settings
-from orchestration.assets import WRITER_POOL
+from orchestration.assets import WAREHOUSE_QUEUE, WRITER_POOL
 from orchestration.dag_builders import calendar_dag
 
 
 @calendar_dag("purge_personal_data", "30 2 * * *", __doc__,
               tags=["operations", "privacy", "retention"])
 def purge_personal_data():
-    @task(pool=WRITER_POOL)  # writes the ledger
+    @task(pool=WRITER_POOL, queue=WAREHOUSE_QUEUE)  # writes the ledger
     def purge_expired_raw_data() -> dict[str, int]:
         from ingestion.retention import purge_personal_data as purge
 

@@ -18,7 +18,7 @@ import logging
 from airflow.sdk import AssetAlias, Param, dag, task
 
 from ingestion.config import settings
-from orchestration.assets import SOURCE_NAMES, WRITER_POOL, landed_asset
+from orchestration.assets import SOURCE_NAMES, WAREHOUSE_QUEUE, WRITER_POOL, landed_asset
 from orchestration.dag_builders import START, default_args
 
 cfg = settings()
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 @dag(
     dag_id="replay_delivery",
     schedule=None,
+    is_paused_upon_creation=False,  # run on demand: a paused DAG would queue the request forever
     start_date=START,
     catchup=False,
     max_active_runs=1,
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 )
 def replay_delivery():
     # an alias, so that only the replayed source's landed asset gets an event (and a rebuild)
-    @task(pool=WRITER_POOL, outlets=[AssetAlias("replayed_landing")])
+    @task(pool=WRITER_POOL, queue=WAREHOUSE_QUEUE, outlets=[AssetAlias("replayed_landing")])
     def replay(params=None, outlet_events=None) -> list[dict]:
         from airflow.sdk.exceptions import AirflowSkipException
 

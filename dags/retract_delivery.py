@@ -19,7 +19,7 @@ import logging
 from airflow.sdk import AssetAlias, Param, dag, task
 
 from ingestion.config import settings
-from orchestration.assets import WRITER_POOL, landed_asset
+from orchestration.assets import WAREHOUSE_QUEUE, WRITER_POOL, landed_asset
 from orchestration.dag_builders import START, default_args
 
 cfg = settings()
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 @dag(
     dag_id="retract_delivery",
     schedule=None,
+    is_paused_upon_creation=False,  # run on demand: a paused DAG would queue the request forever
     start_date=START,
     catchup=False,
     max_active_runs=1,
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 )
 def retract_delivery():
     # an alias, so that only the delivery's own source gets a landed event (and a rebuild)
-    @task(pool=WRITER_POOL, outlets=[AssetAlias("retracted_landing")])
+    @task(pool=WRITER_POOL, queue=WAREHOUSE_QUEUE, outlets=[AssetAlias("retracted_landing")])
     def change_current_view(params=None, dag_run=None, outlet_events=None) -> dict:
         from ingestion.landing import release_delivery, retract
 

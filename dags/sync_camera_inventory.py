@@ -17,14 +17,14 @@ WBiZK and ZDMK.
 from airflow.sdk import task
 
 from ingestion.config import settings
-from orchestration.assets import WRITER_POOL
+from orchestration.assets import WAREHOUSE_QUEUE, WRITER_POOL
 from orchestration.dag_builders import calendar_dag
 
 
 @calendar_dag("sync_camera_inventory", "0 6 * * *", __doc__,
               tags=["operations", "deadline", "cameras"])
 def sync_camera_inventory():
-    @task(pool=WRITER_POOL)  # reads the ledger, which ingestion holds while it writes
+    @task(pool=WRITER_POOL, queue=WAREHOUSE_QUEUE)  # reads the ledger, which ingestion holds while it writes
     def check_registers_current(logical_date=None) -> dict[str, str]:
         from orchestration.calendar import expect_recent_snapshots
 

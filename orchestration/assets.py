@@ -54,6 +54,10 @@ def published_asset(cfg: Settings) -> Asset:
 
 
 WRITER_POOL = "duckdb_writer"
+# The Celery queue of every task in the writer pool: in production one worker serves it
+# (docker-compose.yml's warehouse-worker), the one that holds the data volume; the
+# LocalExecutor of the embedded default ignores queues.
+WAREHOUSE_QUEUE = "warehouse"
 
 # The SPEC's sources by name, for DAG files: derived from the parser modules without
 # importing them (the parsers and pandas would cost the DAG processor half a second a parse).

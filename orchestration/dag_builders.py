@@ -19,7 +19,7 @@ from airflow.sdk import DAG, dag, task
 
 from ingestion.config import Settings, settings
 from orchestration.alerts import notify_failure
-from orchestration.assets import WRITER_POOL, inbox_asset, landed_asset, published_asset
+from orchestration.assets import WAREHOUSE_QUEUE, WRITER_POOL, inbox_asset, landed_asset, published_asset
 
 log = logging.getLogger(__name__)
 # the history the platform holds (the survey and the camera log go back to 2024): backfills start here
@@ -69,6 +69,7 @@ def after_publish_dag(dag_id: str, doc_md: str | None, *, tags: Sequence[str]
     return dag(
         dag_id=dag_id,
         schedule=[published_asset(cfg)],
+        is_paused_upon_creation=False,  # event-driven: Airflow would create it paused, and nothing would land
         start_date=START,
         catchup=False,
         max_active_runs=1,
@@ -85,6 +86,7 @@ def ingest_dag(source: str, doc_md: str) -> DAG:
     @dag(
         dag_id=f"ingest_{source}",
         schedule=[inbox_asset(cfg, source)],
+        is_paused_upon_creation=False,  # event-driven: Airflow would create it paused, and nothing would land
         start_date=START,
         catchup=False,
         max_active_runs=1,
@@ -95,7 +97,8 @@ def ingest_dag(source: str, doc_md: str) -> DAG:
     def _ingest() -> None:
         # ingestion outranks the build for the writer slot: waiting deliveries land first, and
         # the build then runs once for all of them instead of once per source
-        @task(pool=WRITER_POOL, outlets=[landed_asset(cfg, source)], priority_weight=10, weight_rule="absolute")
+        @task(pool=WRITER_POOL, queue=WAREHOUSE_QUEUE, outlets=[landed_asset(cfg, source)], priority_weight=10,
+              weight_rule="absolute")
         def land_deliveries(triggering_asset_events: Any = None) -> list[dict[str, object]]:
             """Claim announced deliveries, then parse, validate (GX), land and ledger every waiting one."""
             from airflow.sdk.exceptions import AirflowSkipException
@@ -131,6 +134,7 @@ def build_dag(sources: list[str], doc_md: str) -> DAG:
     @dag(
         dag_id="build_warehouse",
         schedule=schedule,
+        is_paused_upon_creation=False,  # event-driven: Airflow would create it paused, and nothing would land
         start_date=START,
         catchup=False,
         max_active_runs=1,
@@ -140,7 +144,7 @@ def build_dag(sources: list[str], doc_md: str) -> DAG:
     )
     def _build() -> None:
         # the steps of warehouse.build.build(), one task each (the sequence is written there)
-        @task(pool=WRITER_POOL, priority_weight=1, weight_rule="absolute")
+        @task(pool=WRITER_POOL, queue=WAREHOUSE_QUEUE, priority_weight=1, weight_rule="absolute")
         def plan_build(triggering_asset_events: Any = None) -> dict[str, Any]:
             """Only the dbt nodes the changed landing tables reach (everything on a manual run,
             a first build, after a failed build or a changed dbt project)."""
@@ -150,7 +154,7 @@ def build_dag(sources: list[str], doc_md: str) -> DAG:
             return build.plan_build(settings(), changed, handover=True)
 
         # one retry: a failed test fails again, a lock or a killed worker does not
-        @task(pool=WRITER_POOL, priority_weight=1, weight_rule="absolute", retries=1)
+        @task(pool=WRITER_POOL, queue=WAREHOUSE_QUEUE, priority_weight=1, weight_rule="absolute", retries=1)
         def dbt_build(plan: dict[str, Any], ti: Any = None) -> str:
             """``dbt build`` (models, seeds and every test) of the planned nodes in one dbt process;
             a failed model or test skips what depends on it and fails the task, naming them.
@@ -159,14 +163,15 @@ def build_dag(sources: list[str], doc_md: str) -> DAG:
 
             return build.dbt_build(settings(), plan, attempt=ti.try_number, handover=True)
 
-        @task(pool=WRITER_POOL, outlets=[published_asset(cfg)], priority_weight=1, weight_rule="absolute")
+        @task(pool=WRITER_POOL, queue=WAREHOUSE_QUEUE, outlets=[published_asset(cfg)], priority_weight=1,
+              weight_rule="absolute")
         def publish_warehouse(plan: dict[str, Any], summary: str) -> dict[str, Any]:
             """Copy the marts to a new read-only file and swap it in (readers never see a half build)."""
             from warehouse import build
 
             return build.publish_build(settings(), plan, summary)
 
-        @task(pool=WRITER_POOL, trigger_rule="one_failed", retries=0)
+        @task(pool=WRITER_POOL, queue=WAREHOUSE_QUEUE, trigger_rule="one_failed", retries=0)
         def record_failed_build(ti: Any = None) -> None:
             """The build failed: the published warehouse stays as it was."""
             from warehouse import build

@@ -102,6 +102,13 @@ def test_owner_retries_tags_docs_and_no_cycles(bag, dag_id: str) -> None:
         if task.task_id not in READ_PUBLISHED_ONLY:
             # every other task opens the ledger or the warehouse: DuckDB allows one writer per file
             assert task.pool == "duckdb_writer", task.task_id
+        # production's Celery workers: the writer pool's tasks on the warehouse worker's
+        # queue, the rest on the general one (docker-compose.yml names both queues)
+        assert task.queue == ("warehouse" if task.pool == "duckdb_writer" else "default"), task.task_id
+    from airflow.timetables.trigger import CronTriggerTimetable
+
+    if not isinstance(dag.timetable, CronTriggerTimetable):  # assets or on demand, not the calendar
+        assert dag.is_paused_upon_creation is False, "an event-driven DAG created paused never runs"
 
 
 def test_data_aware_wiring(bag) -> None:
