@@ -246,6 +246,36 @@ def _manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_native(args: argparse.Namespace) -> int:
+    """docker-compose.yml's services as native processes (no container engine): init to
+    completion, then the rest, until Ctrl-C or SIGTERM stops them all."""
+    import signal
+    import time
+    from pathlib import Path
+
+    from orchestration.topology import NativeTopology
+
+    topology = NativeTopology(Path(args.env_file), Path(args.data_dir).resolve(), api_port=args.port)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    print(f"starting {', '.join(topology.services)}; logs in {topology.log_dir}", flush=True)
+    try:
+        topology.start()
+        topology.wait_for_api()
+        print(f"up: the UI and API on {topology.api_url}", flush=True)
+        while not stop:
+            if dead := topology.running():
+                print("; ".join(dead), file=sys.stderr)
+                return 1
+            time.sleep(2)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        codes = topology.stop()
+        print("stopped: " + ", ".join(f"{n} ({c})" for n, c in codes.items()), flush=True)
+
+
 def _check_settings(args: argparse.Namespace) -> int:
     """Every container's start (docker-compose.yml's entrypoint): production refuses a
     missing, default or placeholder secret, naming each, before any service starts."""
@@ -420,6 +450,13 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("manifest", help="dbt parse into the manifest the build plan reads")
     p.add_argument("--force", action="store_true", help="even if it is newer than every dbt file")
     p.set_defaults(func=_manifest)
+
+    p = sub.add_parser("run-native", help="run docker-compose.yml's services as processes here (no Docker): "
+                                          "init, then api-server, scheduler, dag-processor, triggerer, workers")
+    p.add_argument("--env-file", required=True, help="the compose env file (.env, see .env.example)")
+    p.add_argument("--data-dir", required=True, help="the directory that stands for the data volume")
+    p.add_argument("--port", type=int, default=8080, help="the api-server's port here (compose publishes 8080)")
+    p.set_defaults(func=_run_native)
 
     p = sub.add_parser("check-settings", help="refuse production's default or placeholder secrets (exit 2)")
     p.set_defaults(func=_check_settings)
