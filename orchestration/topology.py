@@ -131,25 +131,23 @@ def native_services(config: dict, *, data_dir: Path, api_port: int,
     return out
 
 
-def machine_services_ready(config: dict) -> list[str]:
-    """What is wrong with this machine's PostgreSQL and Redis for ``config`` (empty: ready)."""
-    problems = []
-    env = config["services"]["api-server"]["environment"]
+def machine_services_ready(env: Mapping[str, str]) -> list[str]:
+    """What is wrong with this machine's PostgreSQL and Redis for a service's native ``env``
+    (its URLs already point here); empty: ready."""
     import psycopg2
     import redis
 
+    problems = []
     pg = re.sub(r"^postgresql\+\w+://", "postgresql://", env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
-    pg = re.sub(r"@postgres:", "@127.0.0.1:", pg)
     try:
         psycopg2.connect(pg, connect_timeout=5).close()
     except psycopg2.Error as e:
         problems.append(f"postgres: {pg.split('@')[-1]} unreachable ({e})")
     for key in ("AIRFLOW__CELERY__BROKER_URL", "AIRFLOW_CONN_KSP_REDIS"):
-        url = re.sub(r"@redis:", "@127.0.0.1:", env[key])
         try:
-            redis.Redis.from_url(url, socket_connect_timeout=5).ping()
+            redis.Redis.from_url(env[key], socket_connect_timeout=5).ping()
         except redis.RedisError as e:
-            problems.append(f"redis: {url.split('@')[-1]} unreachable ({e})")
+            problems.append(f"redis: {env[key].split('@')[-1]} unreachable ({e})")
     return problems
 
 
@@ -169,7 +167,7 @@ class NativeTopology:
         return f"http://127.0.0.1:{self.api_port}"
 
     def start(self, init_timeout_s: float = 600.0) -> None:
-        problems = machine_services_ready(self.config)
+        problems = machine_services_ready(self.services["scheduler"].env)
         if problems:
             raise RuntimeError("the machine's services the compose file depends on are not ready: "
                                + "; ".join(problems))

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.e2e.test_events import _mart, _published
 from tests.integration.test_end_to_end import EXPECTED
 from tests.integration.test_end_to_end import _deliver as deliver_hand_fixture
 from tests.integration.test_production_settings import ENV_EXAMPLE, STRONG
@@ -45,20 +46,6 @@ def _wait(what: str, check: Callable[[], object], topology, timeout: float = 600
         time.sleep(1)
     logs = {p.name: p.read_text(errors="replace")[-1500:] for p in sorted(topology.log_dir.glob("*.log"))}
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; logs: {json.dumps(logs)[-8000:]}")
-
-
-def _published(cfg, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(cfg.published_path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
-def _mart(cfg) -> dict:
-    return {(pid, str(m), p): (n, d) for pid, m, p, n, d in _published(
-        cfg, "select camera_point_id, month_start_date, period, incident_count, days_in_period "
-             "from marts.mart_camera_incidents_monthly")}
 
 
 def test_the_compose_topology_runs_natively_and_publishes_an_inbox_and_a_redis_delivery(
