@@ -378,7 +378,10 @@ def _fade(con: Any, cams: dict[str, Any], truth: dict[str, Any]) -> dict[str, fl
     the counts allow is the mean, over the planted-faded judgeable positions, of the
     chance that the mart's rule flags them: the latest year's log rate ratio, drawn
     around its planted value (the planted RR averaged over that year) with the mart's
-    own standard error, lands above the threshold share of the observed first year.
+    own standard error, lands above the threshold share of the observed first year and
+    far enough above the first year for the change test (its interval above 1; the
+    change's log is the latest year's less the first's, so given the first year both
+    conditions are a bound on the latest year).
     """
     model = truth["offence_model"]
     table, below = model["deterrence_by_class_and_area"], model["faded_if_remaining_below"]
@@ -386,13 +389,14 @@ def _fade(con: Any, cams: dict[str, Any], truth: dict[str, Any]) -> dict[str, fl
     scope = {"property": volume["property"], "public_order": volume["public_order"]}  # `instrumental`
     rows = con.execute(
         """select d.camera_point_id, p.position_no, d.is_faded, d.fade_evidence, d.effect_start_date,
-                  d.period_start, d.period_end, d.rate_ratio_ci_low, d.rate_ratio_ci_high, d.first_year_rate_ratio
+                  d.period_start, d.period_end, d.rate_ratio_ci_low, d.rate_ratio_ci_high, d.first_year_rate_ratio,
+                  d.effect_change_ci_low, d.effect_change_ci_high
            from marts.mart_effect_decay d
            inner join marts.dim_camera_point p on p.camera_point_version_id = d.camera_point_version_id
            where p.is_current and d.years_since_position = d.latest_year_since_position"""
     ).fetchall()
     flagged, judgeable, faded_all, power = [], [], [], []
-    for pid, pno, faded, evidence, start, p_start, p_end, lo, hi, first_rr in rows:
+    for pid, pno, faded, evidence, start, p_start, p_end, lo, hi, first_rr, c_lo, c_hi in rows:
         cam = cams.get(pid)
         if cam is None:
             continue
@@ -410,7 +414,9 @@ def _fade(con: Any, cams: dict[str, Any], truth: dict[str, Any]) -> dict[str, fl
             planted_rr = _planted_mean_rr(d, cam["half_life_months"], (p_end - p_start).days,
                                           since_days=(p_start - start).days)
             mu, se = math.log(planted_rr), math.log(hi / lo) / (2 * 1.959964)
-            power.append(1 - NormalDist().cdf((below * math.log(first_rr) - mu) / se))
+            se_change = math.log(c_hi / c_lo) / (2 * 1.959964)
+            bound = max(below * math.log(first_rr), math.log(first_rr) + 1.959964 * se_change)
+            power.append(1 - NormalDist().cdf((bound - mu) / se))
     faded_judgeable = [f for planted, f in judgeable if planted]
     return {
         "precision": sum(flagged) / max(1, len(flagged)),

@@ -100,6 +100,17 @@ def _wait(what: str, check: Callable[[], object], timeout: float = 900.0) -> tup
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+def _subscribers(redis_url: str, channel: str) -> int:
+    """Subscribers to a Redis channel: the triggerer's watcher, once its trigger has run."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return int(dict(client.pubsub_numsub(channel)).get(channel.encode(), 0))
+    finally:
+        client.close()
+
+
 def _published(cfg, sql: str, params: list | None = None) -> list[tuple]:
     con = duckdb.connect(str(cfg.published_path), read_only=True)
     try:
@@ -182,6 +193,8 @@ def test_file_rest_and_redis_each_reach_the_published_marts(platform, tmp_path: 
     sos = {"event_id": "SOS-E2E-0001", "point_id": "SOS-07", "pressed_at": "2025-05-12T21:14:05+02:00",
            "call_duration_s": 84, "classification": "confirmed_health_life", "camera_point": "WBZK-0001",
            "operator_note": "mężczyzna nieprzytomny, wezwano pogotowie"}
+    _wait("the triggerer's subscription to the SOS channel",
+          lambda: _subscribers(REDIS_URL, announce.redis_channel("sos_alerts")), timeout=180)
     t0 = time.monotonic()
     assert announce.announce_redis(REDIS_URL, "sos_alerts", sos) >= 1, "the triggerer is not subscribed"
     _wait("the SOS event in the published marts", lambda: _published(

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.e2e.test_events import _mart, _published
+from tests.e2e.test_events import _mart, _published, _subscribers
 from tests.integration.test_end_to_end import EXPECTED
 from tests.integration.test_end_to_end import _deliver as deliver_hand_fixture
 from tests.integration.test_production_settings import ENV_EXAMPLE, STRONG
@@ -115,6 +115,10 @@ def test_the_compose_topology_runs_natively_and_publishes_an_inbox_and_a_redis_d
                "operator_note": "mężczyzna nieprzytomny, wezwano pogotowie"}
         redis_url = scheduler_env["AIRFLOW_CONN_KSP_REDIS"]
         assert redis_url.startswith(f"redis://:{STRONG['REDIS_PASSWORD']}@127.0.0.1:6379/")
+        # a watcher row exists before the triggerer has run its trigger: a message published
+        # before the subscription would reach nobody, so wait for the subscriber first
+        _wait("the triggerer's subscription to the SOS channel",
+              lambda: _subscribers(redis_url, announce.redis_channel("sos_alerts")), topology, timeout=180)
         t_redis = time.monotonic()
         assert announce.announce_redis(redis_url, "sos_alerts", sos) >= 1, "the triggerer is not subscribed"
         _, _ = _wait("the inbox delivery in the published mart",
