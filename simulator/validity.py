@@ -89,7 +89,9 @@ class Scores:
             f"raises the ring's count by {d['planted_ring_increase']:.1%} on average, while the smallest rise a "
             f"95 % test resolves with a year's counts is {d['resolvable_ring_increase']:.1%}; the recall "
             f"these counts allow at the mart's significance level (mean power) is {d['expected_recall']:.2f}",
-            f"fade: precision {f['precision']:.2f} ({f['flagged']:.0f} flagged), recall {f['recall_judgeable']:.2f} "
+            f"fade: precision {f['precision']:.2f} ({f['flagged']:.0f} flagged, {f['false_flags']:.0f} of them not "
+            f"planted faded, where the counts make {f['expected_false_flags']:.2f} by chance, at most "
+            f"{f['false_flag_bound']:.0f} at the 99th percentile), recall {f['recall_judgeable']:.2f} "
             f"({f['found_judgeable']:.0f} of {f['faded_judgeable']:.0f}) among the {f['judgeable']:.0f} current "
             f"positions whose first-year effect the data resolve, where the counts allow {f['expected_recall']:.2f}; "
             f"recall {f['recall_all']:.2f} over all {f['faded_planted']:.0f} faded positions in the mart",
@@ -370,18 +372,34 @@ def _displacement(con: Any, cams: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def poisson_binomial_quantile(probabilities: list[float], q: float) -> int:
+    """The q-quantile of a count of independent events with these probabilities (exact)."""
+    dist = [1.0]
+    for p in probabilities:
+        dist = [a * (1 - p) + b * p for a, b in zip([*dist, 0.0], [0.0, *dist], strict=True)]
+    total = 0.0
+    for k, mass in enumerate(dist):
+        total += mass
+        if total >= q:
+            return k
+    return len(dist) - 1
+
+
 def _fade(con: Any, cams: dict[str, Any], truth: dict[str, Any]) -> dict[str, float]:
-    """Precision and recall of the fade flag, and the recall its counts allow.
+    """Precision and recall of the fade flag, and what its counts allow of each.
 
     Judgeable: current positions with two years of data whose first-year effect the
-    data resolve (the mart's own precondition; elsewhere it cannot say). The recall
-    the counts allow is the mean, over the planted-faded judgeable positions, of the
-    chance that the mart's rule flags them: the latest year's log rate ratio, drawn
+    data resolve (the mart's own precondition; elsewhere it cannot say). For each, the
+    chance that the mart's rule flags it: the latest year's log rate ratio, drawn
     around its planted value (the planted RR averaged over that year) with the mart's
     own standard error, lands above the threshold share of the observed first year and
     far enough above the first year for the change test (its interval above 1; the
     change's log is the latest year's less the first's, so given the first year both
-    conditions are a bound on the latest year).
+    conditions are a bound on the latest year). Over the planted-faded positions the
+    mean of those chances is the recall the counts allow; over the others their sum is
+    the false flags the counts make by chance (a position whose effect has weakened to
+    near the threshold is flagged by noise as often as a faded one is missed), and the
+    99th percentile of that Poisson-binomial count is the bound the test holds to.
     """
     model = truth["offence_model"]
     table, below = model["deterrence_by_class_and_area"], model["faded_if_remaining_below"]
@@ -395,7 +413,7 @@ def _fade(con: Any, cams: dict[str, Any], truth: dict[str, Any]) -> dict[str, fl
            inner join marts.dim_camera_point p on p.camera_point_version_id = d.camera_point_version_id
            where p.is_current and d.years_since_position = d.latest_year_since_position"""
     ).fetchall()
-    flagged, judgeable, faded_all, power = [], [], [], []
+    flagged, judgeable, faded_all, power, false_flag_chances = [], [], [], [], []
     for pid, pno, faded, evidence, start, p_start, p_end, lo, hi, first_rr, c_lo, c_hi in rows:
         cam = cams.get(pid)
         if cam is None:
@@ -408,7 +426,7 @@ def _fade(con: Any, cams: dict[str, Any], truth: dict[str, Any]) -> dict[str, fl
         if faded is None or evidence.startswith("no clear effect"):
             continue
         judgeable.append((planted, bool(faded)))
-        if planted and pno <= len(cam["positions"]):
+        if pno <= len(cam["positions"]):
             area = cam["positions"][pno - 1]["area_type"]
             d = sum(w * _deterrence(cam, cls, area, table) for cls, w in scope.items()) / sum(scope.values())
             planted_rr = _planted_mean_rr(d, cam["half_life_months"], (p_end - p_start).days,
@@ -416,11 +434,15 @@ def _fade(con: Any, cams: dict[str, Any], truth: dict[str, Any]) -> dict[str, fl
             mu, se = math.log(planted_rr), math.log(hi / lo) / (2 * 1.959964)
             se_change = math.log(c_hi / c_lo) / (2 * 1.959964)
             bound = max(below * math.log(first_rr), math.log(first_rr) + 1.959964 * se_change)
-            power.append(1 - NormalDist().cdf((bound - mu) / se))
+            chance = 1 - NormalDist().cdf((bound - mu) / se)
+            (power if planted else false_flag_chances).append(chance)
     faded_judgeable = [f for planted, f in judgeable if planted]
     return {
         "precision": sum(flagged) / max(1, len(flagged)),
         "flagged": len(flagged),
+        "false_flags": len(flagged) - sum(flagged),
+        "expected_false_flags": sum(false_flag_chances),
+        "false_flag_bound": poisson_binomial_quantile(false_flag_chances, 0.99),
         "judgeable": len(judgeable),
         "faded_judgeable": len(faded_judgeable),
         "found_judgeable": sum(faded_judgeable),
@@ -447,3 +469,65 @@ def _hotspots(con: Any, truth: dict[str, Any]) -> tuple[float, int]:
             for c in h["classes"] for e, n in by_year_class.get((h["year"], CLASS_OF_TRUTH[c]), [])
         )
     return found / max(1, len(truth["hotspots"])), len(truth["hotspots"])
+
+
+def compare_controls(warehouse: Path, truth_path: Path, offence_class: str = "instrumental_property") -> dict[str, Any]:
+    """The one-year effect against the far control (500–1,000 m, what mart_camera_effect
+    uses) and against the local ring (150–400 m outside every coverage, what
+    mart_effect_decay uses), scored against the plant on the same positions.
+
+    The set is the mart's own: positions of the deterring kinds whose (position, class)
+    estimate meets its enough-data rule, first year, long windows. For each control:
+    the share of 95 % Poisson intervals holding the planted RR (coverage), the mean and
+    median error of the log rate ratio (bias, accuracy), the mean standard error, and
+    the share of positions whose effect the interval resolves (below 1). Read from the
+    warehouse (the intermediate counts are not published).
+    """
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    table = truth["offence_model"]["deterrence_by_class_and_area"]
+    cams = {c["point_id"]: c for c in truth["cameras"]}
+    truth_cls = {v: k for k, v in CLASS_OF_TRUTH.items()}
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            """select p.camera_point_id, p.position_no, c.after_days, c.coverage_before, c.coverage_after,
+                      c.ring_uncovered_before, c.ring_uncovered_after, c.control_before, c.control_after
+               from intermediate.int_camera_offences_counted c
+               inner join marts.dim_camera_point p using (camera_point_version_id)
+               inner join marts.mart_camera_effect e
+                   on e.camera_point_version_id = c.camera_point_version_id and e.offence_class = c.offence_scope
+               where c.offence_scope = ? and c.period_no = 1 and c.has_long_windows and e.has_enough_data
+                 and p.camera_kind in ('city_monitoring', 'multisensor')""", [offence_class]).fetchall()
+    finally:
+        con.close()
+    out: dict[str, Any] = {"positions": 0}
+    errors: dict[str, list[float]] = {"far": [], "local": []}
+    ses: dict[str, list[float]] = {"far": [], "local": []}
+    hits = {"far": 0, "local": 0}
+    resolved = {"far": 0, "local": 0}
+    for pid, pno, adays, cb, ca, rb, ra, fb, fa in rows:
+        cam = cams.get(pid)
+        if cam is None or pno > len(cam["positions"]):
+            continue
+        area = cam["positions"][pno - 1]["area_type"]
+        planted = math.log(_planted_mean_rr(_deterrence(cam, truth_cls[offence_class], area, table),
+                                            cam["half_life_months"], adays))
+        out["positions"] += 1
+        for name, (before, after) in {"far": (fb, fa), "local": (rb, ra)}.items():
+            log_rr = math.log((ca + 0.5) / (cb + 0.5)) - math.log((after + 0.5) / (before + 0.5))
+            se = math.sqrt(1 / (ca + 0.5) + 1 / (cb + 0.5) + 1 / (after + 0.5) + 1 / (before + 0.5))
+            errors[name].append(log_rr - planted)
+            ses[name].append(se)
+            hits[name] += abs(log_rr - planted) <= 1.959964 * se
+            resolved[name] += log_rr + 1.959964 * se < 0
+    n = max(1, out["positions"])
+    for name in ("far", "local"):
+        e = errors[name]
+        out[name] = {
+            "ci_coverage": hits[name] / n,
+            "mean_error": sum(e) / max(1, len(e)),
+            "median_abs_error": _median([abs(x) for x in e]),
+            "mean_se": sum(ses[name]) / max(1, len(ses[name])),
+            "resolved_share": resolved[name] / n,
+        }
+    return out
