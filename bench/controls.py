@@ -29,24 +29,13 @@ def build_city(root: Path, seed: int) -> tuple[Path, Path]:
     """Simulate, ingest and build one city under ``root``; the warehouse and truth.json."""
     os.environ["KSP_DATA_DIR"] = str(root / "data")
     from ingestion.config import settings
-    from ingestion.landing import ingest
-    from simulator import install_places, simulate
+    from simulator.validity import simulate_and_load
     from warehouse.build import build
 
     cfg = settings()
     cfg.ensure_dirs()
     began = time.monotonic()
-    simulate(cfg, root / "sim", scale="city", seed=seed, faults=False, progress=False)
-    install_places(cfg, root / "sim")
-    for source_dir in (root / "sim" / "inbox").iterdir():
-        target = cfg.inbox_dir / source_dir.name
-        target.mkdir(parents=True, exist_ok=True)
-        for f in source_dir.iterdir():
-            f.rename(target / f.name)
-    results = ingest(cfg)
-    refused = [r.line() for r in results if r.status != "loaded"]
-    if refused:
-        raise SystemExit(f"seed {seed}: {len(refused)} deliveries not loaded, first: {refused[:3]}")
+    simulate_and_load(cfg, root, seed)
     build(cfg)
     print(f"seed {seed}: simulated, ingested and built in {time.monotonic() - began:.0f} s")
     return cfg.warehouse_path, root / "sim" / "truth.json"

@@ -531,3 +531,30 @@ def compare_controls(warehouse: Path, truth_path: Path, offence_class: str = "in
             "resolved_share": resolved[name] / n,
         }
     return out
+
+
+def simulate_and_load(cfg: Any, root: Path, seed: int) -> list[Any]:
+    """Simulate the city under ``root`` / sim, deliver every file to ``cfg``'s inbox and
+    ingest it all (the platform's own path); the load results, one per delivery.
+
+    Raises where a delivery is not loaded: a lost delivery would change the counts the
+    scores read, and the failure would look like a statistical one.
+    """
+    from ingestion.landing import ingest
+    from simulator import install_places, simulate
+
+    simulate(cfg, root / "sim", scale="city", seed=seed, faults=False, progress=False)
+    install_places(cfg, root / "sim")
+    delivered = 0
+    for source_dir in (root / "sim" / "inbox").iterdir():
+        target = cfg.inbox_dir / source_dir.name
+        target.mkdir(parents=True, exist_ok=True)
+        for f in source_dir.iterdir():
+            f.rename(target / f.name)
+            delivered += 1
+    results = ingest(cfg)
+    not_loaded = [r.line() for r in results if r.status != "loaded"]
+    if not_loaded or len(results) != delivered:
+        raise RuntimeError(f"seed {seed}: {len(results)} load results for {delivered} deliveries; "
+                           f"not loaded: {not_loaded[:10]}")
+    return results
